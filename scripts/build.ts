@@ -1,0 +1,41 @@
+// Bundles every action with ncc: src/actions/<name>/index.ts -> dist/<name>/index.js and
+// post.ts -> dist/<name>/post.js, each one self-contained file (no shared chunks), as the
+// runner loads them. Usage: node scripts/build.ts [action ...]
+import ncc from '@vercel/ncc'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+
+const root = resolve(import.meta.dirname, '..')
+const only = process.argv.slice(2)
+const actions = readdirSync(join(root, 'src/actions')).filter((n) => only.length === 0 || only.includes(n))
+
+const jobs: Array<{ name: string; entry: string; out: string }> = []
+for (const name of actions) {
+  for (const [file, out] of [['index.ts', 'index.js'], ['post.ts', 'post.js']]) {
+    const entry = join(root, 'src/actions', name, file)
+    if (existsSync(entry)) jobs.push({ name, entry, out: join(root, 'dist', name, out) })
+  }
+}
+if (only.length === 0) rmSync(join(root, 'dist'), { recursive: true, force: true })
+
+async function build(job: (typeof jobs)[number]): Promise<void> {
+  const started = Date.now()
+  const { code, assets } = await ncc(job.entry, { target: 'es2022', cache: false, quiet: true, minify: false, sourceMap: false, license: '' })
+  mkdirSync(dirname(job.out), { recursive: true })
+  writeFileSync(job.out, code)
+  for (const [file, asset] of Object.entries(assets)) {
+    if (file === 'package.json') continue // the repository's package.json already says "type": "module"
+    const path = join(dirname(job.out), file)
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(path, asset.source)
+  }
+  console.log(`built ${job.out.slice(root.length + 1)} (${Math.round(code.length / 1024)} kB, ${Date.now() - started} ms)`)
+}
+
+// Two at a time: the machine (and a GitHub runner) has two cores.
+const queue = [...jobs]
+await Promise.all(
+  [0, 1].map(async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) await build(job)
+  })
+)
