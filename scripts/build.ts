@@ -2,7 +2,7 @@
 // post.ts -> dist/<name>/post.js, each one self-contained file (no shared chunks), as the
 // runner loads them. Usage: node scripts/build.ts [action ...]
 import ncc from '@vercel/ncc'
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
@@ -16,13 +16,18 @@ for (const name of actions) {
     if (existsSync(entry)) jobs.push({ name, entry, out: join(root, 'dist', name, out) })
   }
 }
-if (only.length === 0) rmSync(join(root, 'dist'), { recursive: true, force: true })
+// Drop bundles of actions that no longer exist (never the whole folder: a test may be reading it).
+for (const name of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')) : []) {
+  if (!existsSync(join(root, 'src/actions', name))) rmSync(join(root, 'dist', name), { recursive: true, force: true })
+}
 
 async function build(job: (typeof jobs)[number]): Promise<void> {
   const started = Date.now()
   const { code, assets } = await ncc(job.entry, { target: 'es2022', cache: false, quiet: true, minify: false, sourceMap: false, license: '' })
   mkdirSync(dirname(job.out), { recursive: true })
-  writeFileSync(job.out, code)
+  // Write then rename, so a test running a bundle never sees half a file.
+  writeFileSync(`${job.out}.tmp`, code)
+  renameSync(`${job.out}.tmp`, job.out)
   for (const [file, asset] of Object.entries(assets)) {
     if (file === 'package.json') continue // the repository's package.json already says "type": "module"
     const path = join(dirname(job.out), file)
