@@ -1,0 +1,250 @@
+// Runs a workflow file's jobs locally, in `needs` order, the way the runner would: `if:`,
+// `with:`, `env:` and `run:` are evaluated with GitHub's own expression library
+// (@actions/expressions); `uses:` steps that name one of this repository's actions run the
+// committed bundle through sandbox/runner.ts (main, then post). The demo reads the stage list
+// from the workflow this way, so the two cannot drift.
+import { Evaluator, Lexer, Parser, data } from '@actions/expressions'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import YAML from 'yaml'
+import { parseFileCommands, runAction, type StepResult } from './runner.ts'
+
+export interface WorkflowStep {
+  id?: string
+  name?: string
+  uses?: string
+  run?: string
+  with?: Record<string, unknown>
+  env?: Record<string, unknown>
+  if?: string | boolean
+  'continue-on-error'?: boolean
+}
+
+export interface WorkflowJob {
+  id: string
+  name?: string
+  needs: string[]
+  if?: string | boolean
+  environment?: unknown
+  outputs: Record<string, string>
+  steps: WorkflowStep[]
+}
+
+export interface Workflow {
+  path: string
+  name?: string
+  inputs: Record<string, { default?: unknown; type?: string; required?: boolean }>
+  jobs: WorkflowJob[]
+}
+
+const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)])
+
+/** Reads a workflow; jobs come back in an order that respects `needs` (file order otherwise). */
+export function loadWorkflow(path: string): Workflow {
+  const doc = YAML.parse(readFileSync(path, 'utf8'))
+  const on = doc.on ?? doc[true as unknown as string] ?? {}
+  const inputs = { ...(on.workflow_dispatch?.inputs ?? {}), ...(on.workflow_call?.inputs ?? {}) }
+  const raw: WorkflowJob[] = Object.entries(doc.jobs ?? {}).map(([id, j]) => {
+    const job = j as Record<string, unknown>
+    return {
+      id,
+      name: job.name as string | undefined,
+      needs: asList(job.needs),
+      if: job.if as string | undefined,
+      environment: job.environment,
+      outputs: (job.outputs ?? {}) as Record<string, string>,
+      steps: (job.steps ?? []) as WorkflowStep[]
+    }
+  })
+  const done = new Set<string>()
+  const ordered: WorkflowJob[] = []
+  while (ordered.length < raw.length) {
+    const next = raw.find((j) => !done.has(j.id) && j.needs.every((n) => done.has(n)))
+    if (!next) throw new Error(`${path}: jobs have a cycle or need an unknown job`)
+    done.add(next.id)
+    ordered.push(next)
+  }
+  return { path, name: doc.name, inputs, jobs: ordered }
+}
+
+/** The contexts an expression can read. */
+export interface Contexts {
+  inputs: Record<string, unknown>
+  needs: Record<string, { result: string; outputs: Record<string, string> }>
+  steps: Record<string, { outcome: string; conclusion: string; outputs: Record<string, string> }>
+  env: Record<string, string>
+  github: Record<string, unknown>
+  vars: Record<string, string>
+  secrets: Record<string, string>
+  runner: Record<string, string>
+  job: Record<string, unknown>
+  matrix: Record<string, unknown>
+}
+
+type Status = 'success' | 'failure' | 'cancelled'
+
+function evaluate(expr: string, ctx: Contexts, status: Status): data.ExpressionData {
+  const lexed = new Lexer(expr).lex()
+  const statusFns = ['success', 'failure', 'always', 'cancelled']
+  const parser = new Parser(
+    lexed.tokens,
+    Object.keys(ctx),
+    statusFns.map((name) => ({ name, minArgs: 0, maxArgs: 0 }))
+  )
+  const dict = JSON.parse(JSON.stringify(ctx), data.reviver) as data.Dictionary
+  const fns = new Map(
+    statusFns.map((name) => [
+      name,
+      {
+        name,
+        minArgs: 0,
+        maxArgs: 0,
+        call: () => new data.BooleanData(name === 'always' || name === status)
+      }
+    ])
+  )
+  return new Evaluator(parser.parse(), dict, fns).evaluate()
+}
+
+// GitHub's truthiness: false, 0, '', null are falsy; everything else (arrays, objects) truthy.
+function truthy(d: data.ExpressionData): boolean {
+  switch (d.kind) {
+    case data.Kind.Null:
+      return false
+    case data.Kind.Boolean:
+      return d.coerceString() === 'true'
+    case data.Kind.String:
+      return d.coerceString() !== ''
+    case data.Kind.Number:
+      return d.number() !== 0 && !Number.isNaN(d.number())
+    default:
+      return true
+  }
+}
+
+/** Replaces every ${{ ... }} in a string (the way `with:`, `env:` and `run:` are evaluated). */
+export function interpolate(value: unknown, ctx: Contexts, status: Status = 'success'): string {
+  const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value)
+  return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, e: string) => evaluate(e.trim(), ctx, status).coerceString())
+}
+
+/** Evaluates an `if:` (with or without ${{ }}); a bare condition gets success() implied. */
+export function condition(cond: string | boolean | undefined, ctx: Contexts, status: Status): boolean {
+  if (cond === undefined) return status === 'success'
+  if (typeof cond === 'boolean') return cond && status === 'success'
+  let e = cond.trim()
+  const m = /^\$\{\{([\s\S]*)\}\}$/.exec(e)
+  if (m) e = m[1].trim()
+  const usesStatus = /\b(success|failure|always|cancelled)\(\)/.test(e)
+  const v = truthy(evaluate(e, ctx, status))
+  return usesStatus ? v : v && status === 'success'
+}
+
+/** Maps `uses: org/mr-actions/actions/<name>@v1` (or `./actions/<name>`) to a local action name. */
+export function localAction(uses: string): string | undefined {
+  const m = /^(?:[\w.-]+\/mr-actions|\.)(?:\/actions\/([\w-]+))?(?:@[\w.-]+)?$/.exec(uses)
+  if (!m) return undefined
+  return m[1] ?? 'preflight'
+}
+
+export interface JobRun {
+  job: WorkflowJob
+  result: 'success' | 'failure' | 'skipped'
+  ms: number
+  steps: Array<{ step: WorkflowStep; action?: string; result?: StepResult & { post?: StepResult }; skipped?: boolean; ms: number }>
+  outputs: Record<string, string>
+}
+
+export interface RunWorkflowOptions {
+  inputs: Record<string, unknown>
+  /** Environment for every step (PATH with kubectl, KUBECONFIG, sandbox endpoints, ...). */
+  env?: Record<string, string>
+  cwd?: string
+  /** Only these jobs (in workflow order); the others count as skipped. */
+  only?: string[]
+  onJobStart?: (job: WorkflowJob) => void
+  onJobEnd?: (run: JobRun) => void
+  live?: (chunk: string) => void
+}
+
+/** Runs the jobs in order; stops scheduling dependants of a failed job, as GitHub does. */
+export async function runWorkflow(wf: Workflow, o: RunWorkflowOptions): Promise<JobRun[]> {
+  const inputs: Record<string, unknown> = {}
+  for (const [k, spec] of Object.entries(wf.inputs)) if (spec.default !== undefined) inputs[k] = spec.default
+  Object.assign(inputs, o.inputs)
+  const needs: Contexts['needs'] = {}
+  const runs: JobRun[] = []
+  for (const job of wf.jobs) {
+    const ctx: Contexts = {
+      inputs,
+      needs: Object.fromEntries(job.needs.map((n) => [n, needs[n]])),
+      steps: {},
+      env: { ...(o.env ?? {}) },
+      github: { repository: 'example/platform', event_name: 'workflow_call', run_id: '1', workspace: o.cwd ?? process.cwd() },
+      vars: {},
+      secrets: {},
+      runner: { os: 'Linux', temp: '' },
+      job: {},
+      matrix: {}
+    }
+    const upstream = job.needs.map((n) => needs[n]?.result)
+    const status: Status = upstream.includes('failure') ? 'failure' : 'success'
+    const skip = (o.only && !o.only.includes(job.id)) || upstream.includes('skipped') && !String(job.if ?? '').includes('always()') || !condition(job.if, ctx, status)
+    const run: JobRun = { job, result: 'skipped', ms: 0, steps: [], outputs: {} }
+    if (!skip) {
+      o.onJobStart?.(job)
+      const started = Date.now()
+      let jobStatus: Status = 'success'
+      for (const step of job.steps) {
+        const t0 = Date.now()
+        if (!condition(step.if, ctx, jobStatus)) {
+          run.steps.push({ step, skipped: true, ms: 0 })
+          continue
+        }
+        const env = { ...(o.env ?? {}) }
+        for (const [k, v] of Object.entries(step.env ?? {})) env[k] = interpolate(v, ctx, jobStatus)
+        let ok = true
+        let outputs: Record<string, string> = {}
+        if (step.uses) {
+          const action = localAction(step.uses)
+          if (!action) {
+            // Third-party actions (checkout, setup-node) have nothing to do in the sandbox.
+            run.steps.push({ step, skipped: true, ms: 0 })
+            continue
+          }
+          const inputsForStep: Record<string, string> = {}
+          for (const [k, v] of Object.entries(step.with ?? {})) inputsForStep[k] = interpolate(v, ctx, jobStatus)
+          const result = await runAction(action, inputsForStep, { env, cwd: o.cwd, live: o.live })
+          ok = result.code === 0
+          outputs = result.outputs
+          run.steps.push({ step, action, result, ms: Date.now() - t0 })
+        } else if (step.run) {
+          const script = interpolate(step.run, ctx, jobStatus)
+          const outFile = join(mkdtempSync(join(tmpdir(), 'mr-run-')), 'output')
+          writeFileSync(outFile, '')
+          const r = spawnSync('bash', ['-eo', 'pipefail', '-c', script], {
+            cwd: o.cwd,
+            env: { ...process.env, ...env, GITHUB_OUTPUT: outFile },
+            encoding: 'utf8'
+          })
+          o.live?.(`${r.stdout ?? ''}${r.stderr ?? ''}`)
+          ok = r.status === 0
+          outputs = parseFileCommands(readFileSync(outFile, 'utf8'))
+          run.steps.push({ step, ms: Date.now() - t0 })
+        }
+        const outcome = ok ? 'success' : 'failure'
+        if (step.id) ctx.steps[step.id] = { outcome, conclusion: ok || step['continue-on-error'] ? 'success' : 'failure', outputs }
+        if (!ok && !step['continue-on-error']) jobStatus = 'failure'
+      }
+      run.result = jobStatus === 'success' ? 'success' : 'failure'
+      for (const [k, v] of Object.entries(job.outputs)) run.outputs[k] = interpolate(v, ctx, jobStatus)
+      run.ms = Date.now() - started
+      o.onJobEnd?.(run)
+    }
+    needs[job.id] = { result: run.result, outputs: run.outputs }
+    runs.push(run)
+  }
+  return runs
+}
