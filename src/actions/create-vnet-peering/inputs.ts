@@ -1,0 +1,138 @@
+// The inputs of create-vnet-peering, each with its topology fallback. All problems are collected
+// and reported together before anything is read from or written to Azure.
+import { existsSync, readFileSync } from 'node:fs'
+import { ActionError } from '../../core/errors.ts'
+import type { InputReader } from '../../core/inputs.ts'
+import { rules } from '../../core/patterns.ts'
+import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
+import type { PeeringOptions, Role, Side } from '../../core/azure/peering-plan.ts'
+
+export interface PeeringConfig {
+  source: Side
+  target: Side
+  options: PeeringOptions
+  ports: number[]
+  timeoutMs: number
+  dryRun: boolean
+  azure: {
+    endpoint: string
+    authorityHost?: string
+    ca?: string
+    caFrom?: string
+    tenantId?: string
+    clientId?: string
+  }
+  topology?: Topology
+}
+
+const httpsUrl = /^https:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/
+const guid = rules.tenant.re
+
+const fb = <T>(from: string, value: T | undefined) => ({ from, value })
+
+function readSide(inputs: InputReader, role: Role, region: Region | undefined): Omit<Side, 'peeringName'> {
+  const at = (field: string): string => `topology regions.${region?.name}.azure.${field}`
+  const az = region?.azure ?? {}
+  return {
+    role,
+    subscription: inputs.requiredString(`${role}-subscription`, { pattern: rules.subscription.re, accepted: rules.subscription.accepted, fallback: fb(at('subscription'), az.subscription) }),
+    resourceGroup: inputs.requiredString(`${role}-resource-group`, { pattern: rules.resourceGroup.re, accepted: rules.resourceGroup.accepted, fallback: fb(at('resourceGroup'), az.resourceGroup) }),
+    vnet: inputs.requiredString(`${role}-vnet`, { pattern: rules.azureName.re, accepted: rules.azureName.accepted, fallback: fb(at('vnet'), az.vnet) }),
+    nsg: inputs.string(`${role}-nsg`, { pattern: rules.azureName.re, accepted: rules.azureName.accepted, fallback: fb(at('nsg'), az.nsg) })
+  }
+}
+
+function peeringName(inputs: InputReader, role: Role, from: string, to: string): string {
+  const input = `${role}-peering-name`
+  const explicit = inputs.string(input, { pattern: rules.azureName.re, accepted: rules.azureName.accepted })
+  if (explicit !== undefined) return explicit
+  if (!from || !to) return ''
+  const name = `${from}-to-${to}`
+  if (!rules.azureName.re.test(name)) {
+    inputs.fail(new ActionError(`input '${input}': the default name '${name}' is not a valid peering name (more than 80 characters?)`, `set '${input}' explicitly: ${rules.azureName.accepted}`))
+    return ''
+  }
+  return name
+}
+
+function readCa(inputs: InputReader): { ca?: string; from?: string } {
+  const v = inputs.string('azure-ca', { accepted: 'a path to a PEM file, or the PEM text itself' })
+  if (v === undefined) return {}
+  const pem = v.includes('-----BEGIN') ? v : existsSync(v) ? readFileSync(v, 'utf8') : undefined
+  if (pem === undefined) {
+    inputs.fail(new ActionError(`input 'azure-ca': file '${v}' does not exist`, 'give the path of a PEM CA certificate (relative to the workspace) or the PEM text'))
+    return {}
+  }
+  if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) {
+    inputs.fail(new ActionError(`input 'azure-ca': '${v.includes('-----BEGIN') ? '(PEM text)' : v}' holds no PEM certificate`, 'give a PEM file with -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----'))
+    return {}
+  }
+  return { ca: pem, from: v.includes('-----BEGIN') ? '(inline PEM)' : v }
+}
+
+export function readPeeringInputs(inputs: InputReader): PeeringConfig {
+  // Where the world is described: a topology file and two regions, or everything as inputs.
+  const topologyPath = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
+  let topology: Topology | undefined
+  if (topologyPath !== undefined) {
+    try {
+      topology = loadTopology(topologyPath)
+    } catch (e) {
+      inputs.fail(e as ActionError)
+    }
+  }
+  const regionNames = {
+    source: inputs.string('source-region', { pattern: rules.region.re, accepted: rules.region.accepted, required: topologyPath !== undefined }),
+    target: inputs.string('target-region', { pattern: rules.region.re, accepted: rules.region.accepted, required: topologyPath !== undefined })
+  }
+  const region = (role: Role): Region | undefined => {
+    const n = regionNames[role]
+    if (!n) return undefined
+    if (!topology) {
+      if (topologyPath === undefined) inputs.fail(new ActionError(`input '${role}-region': '${n}' needs a topology file`, "set input 'topology', or give the subscription, resource group and vnet of each side as inputs"))
+      return undefined
+    }
+    try {
+      return regionOf(topology, n, `${role}-region`)
+    } catch (e) {
+      inputs.fail(e as ActionError)
+      return undefined
+    }
+  }
+  const sr = region('source')
+  const tr = region('target')
+  if (regionNames.source && regionNames.source === regionNames.target) {
+    inputs.fail(new ActionError(`inputs 'source-region' and 'target-region' are both '${regionNames.source}'`, 'peer two different regions'))
+  }
+  const s = readSide(inputs, 'source', sr)
+  const t = readSide(inputs, 'target', tr)
+  const source: Side = { ...s, peeringName: peeringName(inputs, 'source', s.vnet, t.vnet) }
+  const target: Side = { ...t, peeringName: peeringName(inputs, 'target', t.vnet, s.vnet) }
+  if (source.subscription && source.subscription === target.subscription && source.resourceGroup.toLowerCase() === target.resourceGroup.toLowerCase() && source.vnet.toLowerCase() === target.vnet.toLowerCase() && source.vnet) {
+    inputs.fail(new ActionError(`source and target are the same virtual network '${source.vnet}' in resource group '${source.resourceGroup}'`, 'name the VNet of each region'))
+  }
+
+  const options: PeeringOptions = {
+    allowForwardedTraffic: inputs.bool('allow-forwarded-traffic', { default: false }),
+    allowGatewayTransit: inputs.bool('allow-gateway-transit', { default: false }),
+    useRemoteGateways: inputs.bool('use-remote-gateways', { default: false })
+  }
+  if (options.allowGatewayTransit && options.useRemoteGateways) {
+    inputs.fail(new ActionError("inputs 'allow-gateway-transit' and 'use-remote-gateways' are both true", 'a VNet either shares its gateway (allow-gateway-transit) or uses the remote one (use-remote-gateways), not both'))
+  }
+  const ports = inputs.ports('ports', { default: [7000, 7001] })
+  const timeoutMs = inputs.duration('timeout', { default: 600_000, minMs: 1000, maxMs: 6 * 3600_000 }) ?? 600_000
+  const dryRun = inputs.bool('dry-run', { default: false })
+
+  const endpoint = inputs.string('azure-endpoint', { pattern: httpsUrl, accepted: 'an https URL such as https://management.azure.com', default: 'https://management.azure.com' }) ?? ''
+  const authorityHost = inputs.string('azure-authority-host', { pattern: httpsUrl, accepted: 'an https URL such as https://login.microsoftonline.com' })
+  const { ca, from: caFrom } = readCa(inputs)
+  const tenantId = inputs.string('tenant-id', { pattern: guid, accepted: rules.tenant.accepted })
+  const clientId = inputs.string('client-id', { pattern: guid, accepted: 'the application (client) ID of the identity: a GUID' })
+  if ((tenantId === undefined) !== (clientId === undefined) && !inputs.failed) {
+    const missing = tenantId === undefined ? 'tenant-id' : 'client-id'
+    inputs.fail(new ActionError(`input '${missing}' is required when '${missing === 'tenant-id' ? 'client-id' : 'tenant-id'}' is set`, 'OIDC federation needs both the tenant and the client (application) ID; leave both empty to use an azure/login session'))
+  }
+  inputs.done()
+  return { source, target, options, ports, timeoutMs, dryRun, azure: { endpoint, authorityHost, ca, caFrom, tenantId, clientId }, topology }
+}
