@@ -1,0 +1,133 @@
+// expand-keyspaces: make every keyspace replicate to the new datacenter (procedure section C),
+// or take a datacenter out of replication (mode remove).
+//   1. Find a ready Cassandra pod of the source region; read the credentials secret.
+//   2. Read the ring (nodetool status, describecluster) and system_schema.keyspaces (SELECT JSON).
+//   3. Plan: which keyspaces change, before/after; print it (dry-run stops here).
+//   4. Gates: every node UN, one schema version, nothing unreachable, RF <= live nodes.
+//   5. Apply every ALTER in ONE cqlsh session; wait for schema agreement.
+//   6. Re-read the keyspaces and verify each one against the plan.
+import * as core from '@actions/core'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runAction } from '../../core/entry.ts'
+import { ActionError, PreflightError } from '../../core/errors.ts'
+import { textTable } from '../../core/report.ts'
+import { redact } from '../../core/secrets.ts'
+import { formatDuration, pollUntil } from '../../core/wait.ts'
+import { cassandraPods, readyPod } from '../../core/kube/region.ts'
+import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
+import { Nodetool, readDatastoreCredentials, type CassandraPods } from '../../core/cassandra/nodetool.ts'
+import { checkGates, failedGates } from '../../core/cassandra/gates.ts'
+import { KEYSPACES_QUERY, PLAN_HEADERS, altered, planReplication, planRows, toKeyspaces, verifyPlan, type KeyspaceRow } from '../../core/cassandra/keyspaces.ts'
+import { schemaVersions, unreachableNodes, type ClusterDescription } from '../../core/cassandra/status.ts'
+import { readExpandInputs } from './inputs.ts'
+
+export async function run(): Promise<void> {
+  await runAction('expand-keyspaces', async ({ inputs, report }) => {
+    const cfg = readExpandInputs(inputs)
+    const verb = cfg.mode === 'add' ? `add '${cfg.targetDc}' (RF from '${cfg.sourceDc}')` : `remove '${cfg.targetDc}'`
+    core.info(`expand-keyspaces: ${verb} on ${cfg.kube.label}, namespace ${cfg.namespace}${cfg.dryRun ? ', dry run' : ''}`)
+
+    // 1. A ready pod of the source region, and the credentials (registered as secrets at once).
+    const pod = readyPod(await cassandraPods(cfg.kube, cfg.namespace, cfg.selector), cfg.kube).name
+    const need = { ddl: !cfg.ddl, jmx: !cfg.jmx }
+    const fromSecret = need.ddl || need.jmx ? await readDatastoreCredentials(cfg.kube, cfg.namespace, cfg.credentialsSecret, need) : {}
+    const pods: CassandraPods = { kube: cfg.kube, namespace: cfg.namespace, container: cfg.container }
+    const nodetool = new Nodetool(pods, cfg.jmx ?? fromSecret.jmx)
+    const cqlsh = new Cqlsh(pods, cfg.ddl ?? fromSecret.ddl, cfg.cqlsh)
+    core.info(`using pod ${pod}`)
+
+    // 2. Read the ring and the keyspaces.
+    const ring = await nodetool.status(pod)
+    const describe = await nodetool.describeCluster(pod)
+    core.info('ring:\n' + textTable(['dc', 'rack', 'address', 'state', 'load'], ring.map((n) => [n.datacenter, n.rack, n.address, `${n.status}${n.state}`, n.load ?? '?'])))
+    const before = toKeyspaces(await cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY))
+    const targetNodes = ring.filter((n) => n.datacenter === cfg.targetDc).length
+
+    // 3. Plan.
+    const plan = planReplication(before, {
+      mode: cfg.mode,
+      sourceDc: cfg.sourceDc,
+      targetDc: cfg.targetDc,
+      targetNodes,
+      rf: cfg.rf,
+      rfByKeyspace: cfg.rfByKeyspace,
+      convertSimple: cfg.convertSimple,
+      include: cfg.include,
+      exclude: cfg.exclude
+    })
+    const changes = altered(plan)
+    core.info(`plan (${changes.length} keyspace(s) to alter):\n` + textTable(PLAN_HEADERS, planRows(plan)))
+    for (const i of plan.items) if (i.warning) core.warning(i.warning)
+    report.table(`Keyspaces: ${verb}`, PLAN_HEADERS, planRows(plan))
+    const planPath = writePlan(plan)
+    report.output('plan-path', planPath)
+    report.set('plan', plan)
+
+    // 4. Gates (checked in dry-run too, so a dry run tells whether the real run would pass).
+    const gates = checkGates(ring, describe, plan)
+    report.table('Gates', ['gate', 'ok', 'detail'], gates.map((g) => [g.name, g.ok ? 'yes' : 'NO', g.detail]))
+    core.info('gates:\n' + textTable(['gate', 'ok', 'detail'], gates.map((g) => [g.name, g.ok ? 'yes' : 'NO', g.detail])))
+    const failed = changes.length ? failedGates(gates) : []
+    if (cfg.dryRun) {
+      report.status = 'planned'
+      report.output('altered', 0)
+      report.note(`Dry run: ${changes.length} ALTER KEYSPACE statement(s) planned, none run.${failed.length ? ` ${failed.length} gate(s) would fail.` : ''}`)
+      for (const i of changes) core.info(`would run: ${i.statement}`)
+      return
+    }
+    if (failed.length) {
+      throw new PreflightError(
+        `expand-keyspaces: ${failed.length} gate(s) failed; no keyspace was changed:\n${failed.map((g) => `  - ${g.name}: ${g.detail}`).join('\n')}`,
+        'fix the ring first (nodetool status / describecluster must show every node UN and one schema version), or lower the RF'
+      )
+    }
+    if (changes.length === 0) {
+      report.status = 'unchanged'
+      report.output('altered', 0)
+      report.note(`Every keyspace already ${cfg.mode === 'add' ? `replicates to '${cfg.targetDc}'` : `is free of '${cfg.targetDc}'`}: nothing to do.`)
+      core.info('nothing to alter')
+      return
+    }
+
+    // 5. Apply all ALTERs in one cqlsh session, then wait for schema agreement.
+    const started = Date.now()
+    await cqlsh.session(pod, changes.map((i) => i.statement!), { timeoutMs: Math.max(120000, changes.length * 5000) })
+    core.info(`applied ${changes.length} ALTER KEYSPACE statement(s) in one cqlsh session in ${formatDuration(Date.now() - started)}`)
+    let last: ClusterDescription | undefined
+    await pollUntil(
+      async () => {
+        last = await nodetool.describeCluster(pod, { quiet: true })
+        return schemaVersions(last).length === 1 && unreachableNodes(last).length === 0 ? true : undefined
+      },
+      {
+        timeoutMs: cfg.schemaTimeoutMs,
+        initialMs: 500,
+        maxMs: 5000,
+        what: 'schema agreement after the ALTERs',
+        lastState: () => (last ? `versions ${JSON.stringify(last.schemaVersions)}` : 'none read'),
+        hint: 'a node may be slow or down: check nodetool describecluster; re-running the action is safe (it alters only what still differs)'
+      }
+    )
+    core.info('schema agreement: one version on every node')
+
+    // 6. Verify.
+    const after = toKeyspaces(await cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY))
+    const problems = verifyPlan(plan, after)
+    if (problems.length) throw new ActionError(`verification after ALTER failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 're-run the action; if it persists, read the Cassandra logs of the pod')
+    report.output('altered', changes.length)
+    report.note(
+      `${changes.length} keyspace(s) altered in one cqlsh session; schema agreed; verified.` +
+        (cfg.mode === 'add' ? ` Next: rebuild the new datacenter '${cfg.targetDc}' from '${cfg.sourceDc}' (rebuild-dc); Cassandra also recommends a full repair after raising RF.` : '')
+    )
+  })
+}
+
+function writePlan(plan: unknown): string {
+  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'mr-actions')
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, `expand-keyspaces-plan-${Date.now()}.json`)
+  writeFileSync(path, redact(JSON.stringify(plan, null, 2)) + '\n')
+  return path
+}

@@ -1,0 +1,45 @@
+// Reading "where a region's Cassandra pods are" from inputs with topology fallbacks: the kube
+// context / kubeconfig of a region, the namespace, the pod selector and container.
+import type { InputReader } from '../inputs.ts'
+import { rules } from '../patterns.ts'
+import type { Region, Topology } from '../topology.ts'
+import { Kubectl, type PodInfo, sortPods } from './kubectl.ts'
+import { ActionError } from '../errors.ts'
+
+const fb = <T>(from: string, value: T | undefined) => ({ from, value })
+
+/** `<role>-context` and `<role>-kubeconfig` inputs, falling back to regions.<r>.kube.*. */
+export function readKube(inputs: InputReader, role: string, region: Region | undefined, bin?: string): Kubectl {
+  const at = (f: string): string => `topology regions.${region?.name}.kube.${f}`
+  const context = inputs.string(`${role}-context`, { pattern: rules.kubeContext.re, accepted: rules.kubeContext.accepted, fallback: fb(at('context'), region?.kube.context) })
+  const kubeconfig = inputs.string(`${role}-kubeconfig`, { accepted: 'the path of a kubeconfig file', fallback: fb(at('kubeconfig'), region?.kube.kubeconfig) })
+  return new Kubectl({ context, kubeconfig, bin, label: region ? `region ${region.name}${context ? ` (context ${context})` : ''}` : context ? `context ${context}` : `${role} cluster` })
+}
+
+export function readNamespace(inputs: InputReader, topo: Topology | undefined, input = 'namespace'): string {
+  return inputs.requiredString(input, { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.namespace', topo?.cassandra.namespace), default: 'apigee' })
+}
+
+/** The Cassandra pods of a region (statefulset order); fails clearly when there are none. */
+export async function cassandraPods(kube: Kubectl, namespace: string, selector: string): Promise<PodInfo[]> {
+  const pods = sortPods(await kube.getPods(namespace, selector))
+  if (pods.length === 0) {
+    throw new ActionError(
+      `no Cassandra pods match '${selector}' in namespace '${namespace}' on ${kube.label}`,
+      "check the kube context, the namespace and the 'pod-selector' input"
+    )
+  }
+  return pods
+}
+
+/** The first ready pod, or an error listing the pods and their phase. */
+export function readyPod(pods: PodInfo[], kube: Kubectl): PodInfo {
+  const p = pods.find((x) => x.ready)
+  if (!p) {
+    throw new ActionError(
+      `no Cassandra pod is ready on ${kube.label}: ${pods.map((x) => `${x.name} ${x.phase}${x.ready ? '' : ' (not ready)'}`).join(', ')}`,
+      'wait until the pods are Running and Ready (kubectl get pods), then re-run'
+    )
+  }
+  return p
+}
