@@ -105,7 +105,8 @@ export function decodeHeaderBlock(buf: Buffer): Headers {
 /**
  * Compresses header blocks for one direction of a connection. The peer keeps one zlib stream per
  * connection, so the first block carries the zlib header (with the dictionary's id) and every block
- * is a run of non-final stored deflate blocks: valid deflate that needs no compressor state.
+ * is a run of non-final stored deflate blocks ending in an empty one (a sync flush): valid deflate
+ * that needs no compressor state.
  */
 export class HeaderDeflater {
   private started = false
@@ -121,16 +122,18 @@ export class HeaderDeflater {
       id.writeUInt32BE(adler32(SPDY_DICTIONARY), 0)
       parts.push(Buffer.from([cmf, flg]), id)
     }
-    let off = 0
-    do {
+    for (let off = 0; off < raw.length; off += 0xffff) {
       const chunk = raw.subarray(off, off + 0xffff)
       const head = Buffer.alloc(5)
       head[0] = 0x00 // BFINAL=0, BTYPE=00 (stored)
       head.writeUInt16LE(chunk.length, 1)
       head.writeUInt16LE(~chunk.length & 0xffff, 3)
       parts.push(head, chunk)
-      off += 0xffff
-    } while (off < raw.length)
+    }
+    // An empty stored block, as a zlib sync flush ends with: it makes the peer's inflater hand
+    // out what it has without reading past this frame (Go's flate otherwise reads on into the
+    // next block header and fails at the end of the frame).
+    parts.push(Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]))
     return Buffer.concat(parts)
   }
 }
