@@ -23,7 +23,7 @@ for (const name of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist
 
 async function build(job: (typeof jobs)[number]): Promise<void> {
   const started = Date.now()
-  const { code, assets } = await ncc(job.entry, { target: 'es2022', cache: false, quiet: true, minify: false, sourceMap: false, license: '' })
+    const { code, assets } = await ncc(job.entry, { target: 'es2022', cache: false, quiet: true, minify: false, sourceMap: false, license: '' })
   mkdirSync(dirname(job.out), { recursive: true })
   // Write then rename, so a test running a bundle never sees half a file.
   writeFileSync(`${job.out}.tmp`, code)
@@ -39,8 +39,19 @@ async function build(job: (typeof jobs)[number]): Promise<void> {
 
 // Two at a time: the machine (and a GitHub runner) has two cores.
 const queue = [...jobs]
+let failed = 0
 await Promise.all(
   [0, 1].map(async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) await build(job)
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      try {
+        await build(job)
+      } catch (e) {
+        // ncc's errors carry its whole minified source: keep the message only.
+        const msg = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.length < 400).slice(0, 8).join('\n')
+        console.error(`build of ${job.entry.slice(root.length + 1)} failed:\n${msg}`)
+        failed++
+      }
+    }
   })
 )
+if (failed) process.exit(1)

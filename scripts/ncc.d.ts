@@ -8,6 +8,7 @@ declare module '@vercel/ncc' {
     sourceMap?: boolean
     license?: string
     externals?: string[]
+    transpileOnly?: boolean
   }
   interface NccAsset {
     source: Buffer | string

@@ -31023,7 +31023,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7116);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(520);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31032,7 +31032,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7116:
+/***/ 520:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31040,6 +31040,8 @@ __webpack_async_result__();
 __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
+
+// UNUSED EXPORTS: mermaid
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -34018,7 +34020,7 @@ class InputErrors extends errors_ActionError {
     }
 }
 /** The world is not in a state the action may change (a preflight gate failed). */
-class PreflightError extends (/* unused pure expression or super */ null && (errors_ActionError)) {
+class PreflightError extends errors_ActionError {
 }
 /** A wait ran past its deadline. */
 class errors_TimeoutError extends (/* unused pure expression or super */ null && (errors_ActionError)) {
@@ -34449,8 +34451,6 @@ async function runAction(name, body) {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/core/patterns.ts
 // Name rules of the systems we talk to, in one place, each with the text a user needs to fix a
 // value that breaks it. Used for inputs and topology fields alike.
@@ -34495,6 +34495,8 @@ const rules = {
     }
 };
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/core/topology.ts
 // The topology file: the world described once (regions, their Azure network, Kubernetes
 // context, Cassandra datacenter, ingress). Every action reads it; inputs override its fields.
@@ -34677,18 +34679,169 @@ function emptyRegion(name) {
     return { name, azure: {}, kube: {}, cassandra: {}, ingress: {}, service: {} };
 }
 
+;// CONCATENATED MODULE: ./src/core/azure/cidr.ts
+// Address-space arithmetic for peering: two VNets can only be peered when no prefix of one
+// overlaps a prefix of the other.
+
+function range(cidr) {
+    const a = new ip_address.Address4(cidr);
+    return { cidr, start: a._startAddress(), end: a._endAddress() };
+}
+function overlaps(a, b) {
+    const p = range(a);
+    const q = range(b);
+    return p.start <= q.end && q.start <= p.end;
+}
+/** Every overlapping pair, [prefix of a, prefix of b]. */
+function overlapPairs(a, b) {
+    const out = [];
+    for (const x of a)
+        for (const y of b)
+            if (overlaps(x, y))
+                out.push([x, y]);
+    return out;
+}
+/** The canonical form of a prefix list (network address, sorted, unique) for comparisons. */
+function normalizePrefixes(list) {
+    const out = new Set();
+    for (const c of list) {
+        const a = new Address4(c);
+        out.add(`${a.startAddress().correctForm()}/${a.subnetMask}`);
+    }
+    return [...out].sort();
+}
+function samePrefixes(a, b) {
+    const x = normalizePrefixes(a);
+    const y = normalizePrefixes(b);
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+;// CONCATENATED MODULE: ./src/actions/preflight/checks.ts
+// Offline checks of a promotion: everything the topology alone can tell before any cluster or
+// Azure API is asked. Each finding names the field and the fix; errors stop the promotion.
+
+
+
+const where = (t, r, field) => `topology ${t.path}: regions.${r}.${field}`;
+function offlineChecks(p) {
+    const f = [];
+    const { topo, source, target } = p;
+    const err = (check, message, fix) => void f.push({ level: 'error', check, message, fix });
+    const warn = (check, message, fix) => void f.push({ level: 'warning', check, message, fix });
+    const known = Object.keys(topo.regions).join(', ');
+    const src = topo.regions[source];
+    const dst = topo.regions[target];
+    if (!src)
+        err('regions', `source region '${source}' is not in topology ${topo.path}`, `use one of: ${known}`);
+    if (!dst)
+        err('regions', `target region '${target}' is not in topology ${topo.path}`, `add it under regions: or use one of: ${known}`);
+    if (source === target)
+        err('regions', `source and target region are both '${source}'`, 'the target is the new region; the source is the one with the data');
+    if (!src || !dst || source === target)
+        return f;
+    for (const [name, r] of [[source, src], [target, dst]]) {
+        if (!r.cassandra.datacenter)
+            err('datacenter', `${where(topo, name, 'cassandra.datacenter')} is not set`, "name the region's Cassandra datacenter, e.g. dc-1");
+        if (!r.kube.context)
+            err('kube', `${where(topo, name, 'kube.context')} is not set`, "give the kubeconfig context of the region's cluster");
+        if (p.stages.network) {
+            for (const field of ['subscription', 'resourceGroup', 'vnet']) {
+                if (!r.azure[field])
+                    err('azure', `${where(topo, name, `azure.${field}`)} is not set (needed by the network stage)`, 'set it, or skip the network stage');
+            }
+        }
+    }
+    if (src.cassandra.datacenter && src.cassandra.datacenter === dst.cassandra.datacenter) {
+        err('datacenter', `source and target both use datacenter '${src.cassandra.datacenter}'`, 'the new region needs a datacenter name of its own (e.g. dc-2)');
+    }
+    if (!dst.cassandra.rack)
+        warn('rack', `${where(topo, target, 'cassandra.rack')} is not set; ra-1 is assumed`, 'set the rack of the new datacenter');
+    const a = topo.addressSpaces[source] ?? [];
+    const b = topo.addressSpaces[target] ?? [];
+    for (const [x, y] of overlapPairs(a, b)) {
+        err('address-space', `address spaces overlap: ${source} ${x} and ${target} ${y}`, 'peered virtual networks need disjoint ranges: re-address one of them');
+    }
+    if (p.stages.seed) {
+        const ov = src.cassandra.overrides;
+        if (!ov)
+            err('overrides', `${where(topo, source, 'cassandra.overrides')} is not set`, "point it at the source region's overrides file: the new region's file is derived from it");
+        else {
+            const path = (0,external_node_path_namespaceObject.isAbsolute)(ov) ? ov : (0,external_node_path_namespaceObject.resolve)(p.workspace, ov);
+            if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+                err('overrides', `overrides file ${ov} of region ${source} does not exist (looked at ${path})`, 'commit it to the repository or fix the path');
+        }
+        if (!dst.cassandra.overrides)
+            warn('overrides', `${where(topo, target, 'cassandra.overrides')} is not set; overrides-${target}.yaml beside the source file is used`, 'set it to choose the path');
+    }
+    if (p.stages.verify) {
+        for (const [name, r] of [[source, src], [target, dst]]) {
+            if (!r.ingress.url)
+                warn('ingress', `${where(topo, name, 'ingress.url')} is not set: the verify stage needs it`, 'give the URL to probe');
+            if (!r.ingress.body && !r.ingress.header && !r.ingress.json) {
+                warn('ingress', `${where(topo, name, 'ingress')} has no body/header/json marker: responses cannot be told apart`, 'say how a response from this region is recognised');
+            }
+        }
+    }
+    return f;
+}
+
 ;// CONCATENATED MODULE: ./src/actions/preflight/main.ts
-// Root action: preflight of a whole promotion. Reads the topology, changes nothing.
+// Root action: the preflight of a whole promotion. Reads the topology (and, later in this file,
+// the clusters), prints the plan, changes nothing.
 
 
 
+
+
+
+
+function mermaid(topo, source, target) {
+    const s = topo.regions[source];
+    const t = topo.regions[target];
+    const node = (key, r) => `  ${key}["${key}<br/>vnet ${r.azure.vnet ?? '?'}<br/>${r.cassandra.datacenter ?? '?'} / ${r.cassandra.rack ?? 'ra-1'}"]`;
+    return [
+        '```mermaid',
+        'flowchart LR',
+        node(source, s),
+        node(target, t),
+        `  ${source} <-- "VNet peering, TCP 7000-7001" --> ${target}`,
+        `  ${source} -. "rebuild streams ${s.cassandra.datacenter} to ${t.cassandra.datacenter}" .-> ${target}`,
+        '```'
+    ].join('\n');
+}
 async function run() {
     await runAction('preflight', async ({ inputs, report }) => {
         const path = inputs.requiredString('topology');
+        const source = inputs.requiredString('source-region', { pattern: rules.region.re, accepted: rules.region.accepted });
+        const target = inputs.requiredString('target-region', { pattern: rules.region.re, accepted: rules.region.accepted });
+        const skip = inputs.list('skip-stages', { item: /^(network|seed|verify)$/, accepted: 'a list of network, seed, verify' });
         inputs.done();
         const topo = loadTopology(path);
-        info(`topology ${path}: regions ${Object.keys(topo.regions).join(', ')}`);
-        report.output('regions', Object.keys(topo.regions).join(','));
+        const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+        const findings = offlineChecks({
+            topo,
+            source,
+            target,
+            workspace,
+            stages: { network: !skip.includes('network'), seed: !skip.includes('seed'), verify: !skip.includes('verify') }
+        });
+        const errors = findings.filter((f) => f.level === 'error');
+        info(textTable(['level', 'check', 'finding'], findings.map((f) => [f.level, f.check, f.message])) || 'no findings');
+        report.table('Preflight findings', ['level', 'check', 'finding', 'fix'], findings.map((f) => [f.level, f.check, f.message, f.fix]));
+        if (errors.length) {
+            throw new PreflightError(errors.map((e) => `${e.message}\n  fix: ${e.fix}`).join('\n'));
+        }
+        const plan = {
+            source,
+            target,
+            sourceDatacenter: topo.regions[source].cassandra.datacenter,
+            targetDatacenter: topo.regions[target].cassandra.datacenter,
+            targetRack: topo.regions[target].cassandra.rack ?? 'ra-1',
+            warnings: findings.filter((f) => f.level === 'warning').map((f) => f.message)
+        };
+        report.note(mermaid(topo, source, target));
+        report.set('plan', plan);
+        report.output('plan', JSON.stringify(plan));
     });
 }
 
