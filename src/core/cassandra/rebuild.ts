@@ -1,0 +1,266 @@
+// The I/O half of rebuild-dc: starts `nodetool rebuild` inside a Cassandra pod as a background
+// job that outlives the `kubectl exec` (and this action), then watches it with one exec per poll
+// that reads the job's state files and runs `nodetool netstats`.
+//
+// In the pod, per node (keyed by Cassandra host ID, so a replaced node is rebuilt again):
+//   <state-dir>/<host-id>/what      the request ("dc-1" or "dc-1 -ks a,b")
+//                         pid       the background job
+//                         log       nodetool's output
+//                         rc        nodetool's exit status, written last (atomically)
+//                         jmx       the -pwf file (0600), removed when nodetool exits
+// A later run (after a cancel, a failure or the 6-hour job limit) reads these files: exit 0 for the
+// same request = done; a live job = re-attach; anything else = run again (Cassandra skips the
+// ranges it already streamed, recorded in system.available_ranges_v2).
+import { ActionError, TimeoutError } from '../errors.ts'
+import { type Deadline, formatDuration, sleep as realSleep } from '../wait.ts'
+import { type NetStats, parseNetStats, receiveProgress } from './netstats.ts'
+import type { Nodetool } from './nodetool.ts'
+import { decide, type Decision, type PodRun, type RebuildRequest, rebuildArgs, requestKey, type TargetNode } from './rebuild-plan.ts'
+import { formatBytes, NodeProgress } from './rebuild-progress.ts'
+
+export function nodeStateDir(stateDir: string, node: TargetNode): string {
+  return `${stateDir.replace(/\/+$/, '')}/${node.hostId}`
+}
+
+/** sh body (run through Nodetool.shell, so $U/$P hold the JMX credentials): start the job. */
+export function launchBody(bin: string): string {
+  return `s="$1"; what="$2"; shift 2
+mkdir -p "$s"
+if [ -f "$s/pid" ] && [ ! -f "$s/rc" ] && kill -0 "$(cat "$s/pid")" 2>/dev/null; then echo "@@running $(cat "$s/pid")"; exit 0; fi
+rm -f "$s/rc" "$s/rc.tmp" "$s/finished" "$s/log" "$s/pid" "$s/jmx"
+printf '%s\\n' "$what" > "$s/what"
+date +%s > "$s/started"
+if [ -n "\${U:-}" ]; then printf '%s %s\\n' "$U" "$P" > "$s/jmx"; fi
+(
+  set +e
+  trap '' HUP INT
+  if [ -n "\${U:-}" ]; then ${bin} -u "$U" -pwf "$s/jmx" rebuild "$@" > "$s/log" 2>&1; else ${bin} rebuild "$@" > "$s/log" 2>&1; fi
+  rc=$?
+  rm -f "$s/jmx"
+  date +%s > "$s/finished"
+  echo "$rc" > "$s/rc.tmp" && mv "$s/rc.tmp" "$s/rc"
+) </dev/null >/dev/null 2>&1 &
+echo $! > "$s/pid"
+echo "@@started $!"`
+}
+
+/** sh body: the job's state, its log tail, then `nodetool netstats`. */
+export const PROBE_BODY = `s="$1"
+echo "@@state"
+if [ -f "$s/what" ]; then echo "what=$(cat "$s/what")"; fi
+if [ -f "$s/pid" ]; then echo "pid=$(cat "$s/pid")"; if kill -0 "$(cat "$s/pid")" 2>/dev/null; then echo "alive=1"; fi; fi
+if [ -f "$s/rc" ]; then echo "rc=$(cat "$s/rc")"; rm -f "$s/jmx"; fi
+if [ -f "$s/started" ]; then echo "started=$(cat "$s/started")"; fi
+if [ -f "$s/finished" ]; then echo "finished=$(cat "$s/finished")"; fi
+echo "@@log"
+if [ -f "$s/log" ]; then tail -n 40 "$s/log"; fi
+echo "@@netstats"
+if nt netstats; then :; else echo "@@netstats-exit $?"; fi`
+
+export interface Probe {
+  run: PodRun
+  netstats?: NetStats
+  netstatsError?: string
+}
+
+/** Parses the probe's output (pure). */
+export function parseProbe(out: string): Probe {
+  const sections: Record<string, string[]> = { state: [], log: [], netstats: [] }
+  let cur: string | undefined
+  for (const line of out.replace(/\r/g, '').split('\n')) {
+    const m = /^@@(state|log|netstats)$/.exec(line)
+    if (m) {
+      cur = m[1]
+      continue
+    }
+    if (cur) sections[cur].push(line)
+  }
+  const kv: Record<string, string> = {}
+  for (const l of sections.state) {
+    const i = l.indexOf('=')
+    if (i > 0) kv[l.slice(0, i)] = l.slice(i + 1)
+  }
+  const log = sections.log.join('\n').trim()
+  const what = kv.what ?? ''
+  const num = (s: string | undefined): number | undefined => (s !== undefined && /^\d+$/.test(s.trim()) ? Number(s.trim()) : undefined)
+  let run: PodRun
+  if (kv.rc !== undefined) run = { kind: 'exited', what, rc: num(kv.rc) ?? 255, startedAt: num(kv.started), finishedAt: num(kv.finished), log }
+  else if (kv.alive) run = { kind: 'running', what, pid: num(kv.pid) ?? 0, startedAt: num(kv.started) }
+  else if (kv.pid !== undefined) run = { kind: 'lost', what, log }
+  else run = { kind: 'none' }
+  const nsText = sections.netstats.join('\n')
+  const failed = /^@@netstats-exit (\d+)$/m.exec(nsText)
+  if (failed) return { run, netstatsError: nsText.replace(/^@@netstats-exit \d+$/m, '').trim() || `exit ${failed[1]}` }
+  try {
+    return { run, netstats: parseNetStats(nsText) }
+  } catch (e) {
+    return { run, netstatsError: e instanceof Error ? e.message : String(e) }
+  }
+}
+
+export const isRebuilding = (ns: NetStats | undefined): boolean => (ns?.plans ?? []).some((p) => p.operation === 'Rebuild')
+
+export interface RebuildContext {
+  nodetool: Nodetool
+  stateDir: string
+  request: RebuildRequest
+  pollMs: number
+  progressMs: number
+  stallMs: number
+  deadline: Deadline
+  log: (line: string) => void
+  now?: () => number
+  sleep?: (ms: number) => Promise<void>
+}
+
+export type Outcome = 'rebuilt' | 'skipped' | 'failed' | 'not-started'
+
+export interface NodeResult {
+  node: TargetNode
+  outcome: Outcome
+  /** Bytes received while this run watched. */
+  bytes: number
+  ms: number
+  why: string
+  error?: string
+}
+
+export class RebuildFailed extends ActionError {}
+
+async function probe(ctx: RebuildContext, node: TargetNode): Promise<Probe> {
+  const res = await ctx.nodetool.shell(node.pod, PROBE_BODY, [nodeStateDir(ctx.stateDir, node)], { quiet: true, allowFailure: true, timeoutMs: 120_000 })
+  if (res.code !== 0) return { run: { kind: 'none' }, netstatsError: `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}` }
+  return parseProbe(res.stdout)
+}
+
+/** Reads what a node's pod says now and what we would do with it (used for the plan too). */
+export async function inspectNode(ctx: RebuildContext, node: TargetNode): Promise<{ probe: Probe; decision: Decision }> {
+  const p = await probe(ctx, node)
+  if (p.netstatsError && p.run.kind !== 'exited') {
+    throw new ActionError(`cannot read the rebuild state of ${node.pod}: ${p.netstatsError}`, 'check that Cassandra runs in that pod and the JMX credentials')
+  }
+  return { probe: p, decision: decide({ run: p.run, streaming: isRebuilding(p.netstats) }, ctx.request) }
+}
+
+async function launch(ctx: RebuildContext, node: TargetNode): Promise<void> {
+  const dir = nodeStateDir(ctx.stateDir, node)
+  const res = await ctx.nodetool.shell(node.pod, launchBody(ctx.nodetool.bin), [dir, requestKey(ctx.request), ...rebuildArgs(ctx.request)], { timeoutMs: 120_000 })
+  const m = /^@@(started|running) (\d+)/m.exec(res.stdout)
+  if (!m) throw new ActionError(`could not start the rebuild in ${node.pod}: ${res.stdout.trim() || res.stderr.trim()}`)
+  ctx.log(m[1] === 'started' ? `${node.pod}: nodetool rebuild ${rebuildArgs(ctx.request).join(' ')} started (job ${m[2]}, state ${dir})` : `${node.pod}: Node is still rebuilding (job ${m[2]}): re-attaching`)
+}
+
+function failureText(log: string): string {
+  const lines = log.split('\n').filter((l) => l.trim())
+  const key = lines.find((l) => /Unable to find sufficient sources|still rebuilding|error:|Exception|Authentication failed|Connection refused/i.test(l))
+  return key ? key.trim().replace(/^error:\s*/i, '') : (lines.slice(-3).join(' ') || 'no output')
+}
+
+/**
+ * Watches a node until its job exits (or, when `untilIdle`, until no job and no Rebuild stream
+ * remain). Prints progress every progressMs; throws on stall, deadline or failure.
+ */
+async function watch(ctx: RebuildContext, node: TargetNode, progress: NodeProgress, untilIdle: boolean): Promise<Probe> {
+  const sleep = ctx.sleep ?? realSleep
+  const now = ctx.now ?? Date.now
+  let lastPrint = 0
+  let errors = 0
+  for (;;) {
+    const p = await probe(ctx, node)
+    if (p.netstats) {
+      errors = 0
+      progress.sample(receiveProgress(p.netstats))
+    } else if (p.run.kind !== 'exited' && ++errors >= 3) {
+      throw new RebuildFailed(`${node.pod}: cannot read netstats 3 times in a row: ${p.netstatsError}`, 'check that Cassandra is running in that pod; re-run to re-attach')
+    }
+    const running = p.run.kind === 'running'
+    if (untilIdle ? !running && !isRebuilding(p.netstats) : !running) return p
+    if (now() - lastPrint >= ctx.progressMs) {
+      ctx.log(progress.line())
+      lastPrint = now()
+    }
+    const stall = progress.stall()
+    if (stall) {
+      const from = stall.peers.length ? `from ${stall.peers.join(', ')}` : 'no stream session ever started'
+      throw new RebuildFailed(
+        `${node.pod} (${node.address}): rebuild stalled: no byte received for ${formatDuration(stall.forMs)} (${from})`,
+        `check the source node(s) and the network between the datacenters (nodetool netstats on ${node.pod}); the job keeps running in the pod, a re-run re-attaches`
+      )
+    }
+    if (ctx.deadline.expired()) {
+      throw new TimeoutError(
+        `${node.pod}: the rebuild is still running when this run's time ran out (${progress.line()})`,
+        're-run rebuild-dc: it re-attaches to the running rebuild and continues with the remaining nodes'
+      )
+    }
+    await sleep(Math.min(ctx.pollMs, Math.max(1, ctx.deadline.remaining())))
+  }
+}
+
+/** Rebuilds one node: skip, start or re-attach per the decision; resolves with the outcome. */
+export async function rebuildNode(ctx: RebuildContext, node: TargetNode): Promise<NodeResult> {
+  const now = ctx.now ?? Date.now
+  const t0 = now()
+  const { decision } = await inspectNode(ctx, node)
+  const progress = new NodeProgress(node.pod, { stallMs: ctx.stallMs, now })
+  const result = (outcome: Outcome, error?: string): NodeResult => ({ node, outcome, bytes: progress.doneBytes, ms: now() - t0, why: decision.why, error })
+  ctx.log(`${node.pod} (${node.address}, rack ${node.rack}): ${decision.why}`)
+  if (decision.action === 'skip') return result('skipped')
+  let startsLeft = 2
+  let mustStart = decision.action === 'start' || decision.thenStart
+  if (decision.action === 'attach') await watch(ctx, node, progress, decision.thenStart)
+  for (;;) {
+    if (mustStart) {
+      await launch(ctx, node)
+      startsLeft--
+    }
+    const end = await watch(ctx, node, progress, false)
+    if (end.run.kind === 'exited' && end.run.rc === 0) {
+      ctx.log(`${node.pod}: rebuild finished (exit 0), ${formatBytes(progress.doneBytes)} received in ${formatDuration(now() - t0)}`)
+      return result('rebuilt')
+    }
+    const log = end.run.kind === 'exited' || end.run.kind === 'lost' ? end.run.log : ''
+    if (/still rebuilding/i.test(log) && startsLeft > 0) {
+      // Someone else's rebuild holds the node: wait for it, then run ours (it skips what is done).
+      ctx.log(`${node.pod}: Node is still rebuilding (not our job): waiting for it, then running ours`)
+      await watch(ctx, node, progress, true)
+      mustStart = true
+      continue
+    }
+    const why = end.run.kind === 'exited' ? `exit ${end.run.rc}` : 'the job disappeared without an exit status (pod restarted?)'
+    throw new RebuildFailed(
+      `${node.pod} (${node.address}): nodetool rebuild ${rebuildArgs(ctx.request).join(' ')} failed (${why}): ${failureText(log)}`,
+      /Unable to find sufficient sources/i.test(log)
+        ? `the source datacenter '${ctx.request.sourceDc}' holds no replica for some range: check source-dc and that expand-keyspaces ran (keyspaces must replicate to both DCs)`
+        : 'read the log above; fix the cause and re-run (done nodes are skipped, streamed ranges kept)'
+    )
+  }
+}
+
+/**
+ * Runs the lanes (lanes at the same time, nodes within a lane one after another). After a
+ * failure no new node starts; nodes already running are watched to their end.
+ */
+export async function rebuildLanes(ctx: RebuildContext, lanes: TargetNode[][]): Promise<NodeResult[]> {
+  const results: NodeResult[] = []
+  let failed = false
+  await Promise.all(
+    lanes.map(async (lane) => {
+      for (const node of lane) {
+        if (failed) {
+          results.push({ node, outcome: 'not-started', bytes: 0, ms: 0, why: 'another node failed' })
+          continue
+        }
+        try {
+          results.push(await rebuildNode(ctx, node))
+        } catch (e) {
+          failed = true
+          const msg = e instanceof ActionError ? e.describe() : e instanceof Error ? e.message : String(e)
+          ctx.log(`::error::${msg.split('\n')[0]}`)
+          results.push({ node, outcome: 'failed', bytes: 0, ms: 0, why: 'failed', error: msg })
+        }
+      }
+    })
+  )
+  return results
+}
