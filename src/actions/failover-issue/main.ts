@@ -14,6 +14,7 @@ export async function run(): Promise<void> {
     const title = inputs.requiredString('title')
     const details = inputs.string('details') ?? ''
     const token = inputs.requiredString('github-token')
+    registerSecret(token)
     const dryRun = inputs.bool('dry-run')
     const server = process.env.GITHUB_SERVER_URL || 'https://github.com'
     const repoFull = process.env.GITHUB_REPOSITORY ?? ''
@@ -23,7 +24,6 @@ export async function run(): Promise<void> {
       inputs.fail(new InputError('GITHUB_REPOSITORY', `is '${repoFull}'`, 'owner/repo (set by the runner)'))
     }
     inputs.done()
-    registerSecret(token)
 
     const [owner, repo] = repoFull.split('/')
     const octokit = github.getOctokit(token)
