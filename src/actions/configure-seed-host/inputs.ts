@@ -1,0 +1,105 @@
+// The inputs of configure-seed-host, each with its topology fallback; every problem at once.
+import { ActionError } from '../../core/errors.ts'
+import type { InputReader } from '../../core/inputs.ts'
+import { rules } from '../../core/patterns.ts'
+import { registerSecret } from '../../core/secrets.ts'
+import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
+import { readKube, readNamespace } from '../../core/kube/region.ts'
+import type { Kubectl } from '../../core/kube/kubectl.ts'
+import type { Credentials } from '../../core/cassandra/nodetool.ts'
+
+export interface SeedConfig {
+  mode: 'configure' | 'finalize'
+  source: Kubectl
+  target: Kubectl
+  namespace: string
+  targetNamespace: string
+  selector: string
+  container?: string
+  credentialsSecret: string
+  jmx?: Credentials
+  existingOverrides: string[]
+  targetOverrides: string
+  targetDc: string
+  targetRack: string
+  targetInstanceId?: string
+  seedCount: number
+  seedHosts: string[]
+  caSecret: string
+  caNamespace: string
+  copyNamespace: boolean
+  replaceCa: boolean
+  reapplyCommand?: string
+  dryRun: boolean
+}
+
+const fb = <T>(from: string, value: T | undefined) => ({ from, value })
+
+export function readSeedInputs(inputs: InputReader): SeedConfig {
+  const topologyPath = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
+  let topo: Topology | undefined
+  if (topologyPath !== undefined) {
+    try {
+      topo = loadTopology(topologyPath)
+    } catch (e) {
+      inputs.fail(e as ActionError)
+    }
+  }
+  const region = (input: string): Region | undefined => {
+    const name = inputs.string(input, { pattern: rules.region.re, accepted: rules.region.accepted })
+    if (!topo || !name) return undefined
+    try {
+      return regionOf(topo, name, input)
+    } catch (e) {
+      inputs.fail(e as ActionError)
+      return undefined
+    }
+  }
+  const source = region('source-region')
+  const target = region('target-region')
+  const mode = inputs.choice('mode', ['configure', 'finalize'] as const, { default: 'configure' }) ?? 'configure'
+  const namespace = readNamespace(inputs, topo)
+  const targetNamespace = inputs.string('target-namespace', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb(`topology regions.${target?.name}.kube.namespace`, target?.kube.namespace) }) ?? namespace
+  const jmxPassword = inputs.string('jmx-password')
+  registerSecret(jmxPassword)
+  const jmxUser = inputs.string('jmx-user')
+  if (jmxPassword !== undefined && jmxUser === undefined) inputs.fail(new ActionError("input 'jmx-password' is set but 'jmx-user' is not", 'set both, or neither to read them from the credentials secret'))
+  // Existing regions' overrides: the input, else every topology region but the target that names one.
+  const topoExisting = topo ? Object.values(topo.regions).filter((r) => r.name !== target?.name && r.cassandra.overrides).map((r) => r.cassandra.overrides!) : []
+  const sourceFirst = source?.cassandra.overrides ? [source.cassandra.overrides, ...topoExisting.filter((p) => p !== source.cassandra.overrides)] : topoExisting
+  const existingOverrides = inputs.list('existing-overrides', { fallback: fb('topology regions.<existing>.cassandra.overrides', sourceFirst.length ? sourceFirst : undefined) })
+  const targetOverrides = inputs.requiredString('target-overrides', { fallback: fb(`topology regions.${target?.name}.cassandra.overrides`, target?.cassandra.overrides), accepted: 'the path of the new region overrides file' })
+  if (mode === 'configure' && existingOverrides.length === 0) {
+    inputs.fail(new ActionError("input 'existing-overrides' is required (no existing region in the topology names an overrides file)", 'list the overrides files of the existing regions, the source region first'))
+  }
+  const cfg: SeedConfig = {
+    mode,
+    source: readKube(inputs, 'source', source),
+    target: readKube(inputs, 'target', target),
+    namespace,
+    targetNamespace,
+    selector: inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/, accepted: 'a label selector such as app=apigee-cassandra' }),
+    container: inputs.string('container', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted }),
+    credentialsSecret: inputs.requiredString('credentials-secret', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.credentialsSecret', topo?.cassandra.credentialsSecret), default: 'apigee-datastore-default-creds' }),
+    jmx: jmxUser !== undefined && jmxPassword !== undefined ? { user: jmxUser, password: jmxPassword } : undefined,
+    existingOverrides,
+    targetOverrides,
+    targetDc: '',
+    targetRack: '',
+    targetInstanceId: inputs.string('target-instance-id', { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, accepted: 'an instance ID: letters, digits, _ . -, at most 63' }),
+    seedCount: inputs.int('seed-count', { min: 1, max: 10, default: 1 }) ?? 1,
+    seedHosts: inputs.list('seed-hosts', { item: /^[0-9A-Za-z.:-]+$/, accepted: 'IP addresses or host names, comma-separated' }),
+    caSecret: inputs.requiredString('ca-secret', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.caSecret', topo?.cassandra.caSecret), default: 'apigee-ca' }),
+    caNamespace: inputs.requiredString('ca-namespace', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.caNamespace', topo?.cassandra.caNamespace), default: 'cert-manager' }),
+    copyNamespace: inputs.bool('copy-namespace', { default: true }),
+    replaceCa: inputs.bool('replace-ca', { default: false }),
+    reapplyCommand: inputs.string('reapply-command'),
+    dryRun: inputs.bool('dry-run', { default: false })
+  }
+  if (mode === 'configure') {
+    cfg.targetDc = inputs.requiredString('target-datacenter', { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fb(`topology regions.${target?.name}.cassandra.datacenter`, target?.cassandra.datacenter) })
+    cfg.targetRack = inputs.requiredString('target-rack', { pattern: rules.rack.re, accepted: rules.rack.accepted, fallback: fb(`topology regions.${target?.name}.cassandra.rack`, target?.cassandra.rack), default: 'ra-1' })
+  }
+  inputs.done()
+  return cfg
+}

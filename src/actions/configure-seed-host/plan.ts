@@ -1,0 +1,118 @@
+// Pure parts of configure-seed-host: choosing seed hosts, the preflight checks, the CA fingerprint.
+import { X509Certificate } from 'node:crypto'
+import { ActionError } from '../../core/errors.ts'
+import type { PodInfo } from '../../core/kube/kubectl.ts'
+import type { Overrides } from '../../core/overrides/overrides.ts'
+import type { RingNode } from '../../core/cassandra/status.ts'
+
+export interface Seed {
+  pod: string
+  ip: string
+  rack: string
+}
+
+/** The address other regions reach a pod at: the node's IP with hostNetwork, else the pod IP. */
+export function addressOf(p: PodInfo, hostNetwork: boolean): string | undefined {
+  return hostNetwork || p.hostNetwork ? (p.hostIP ?? p.podIP) : p.podIP
+}
+
+/**
+ * Up to `count` ready pods whose node is UN in the ring, spread over racks: one per rack in
+ * rack order, then a second per rack, ... (pods in statefulset order within a rack).
+ */
+export function pickSeeds(pods: PodInfo[], ring: RingNode[], count: number, hostNetwork: boolean): Seed[] {
+  const byAddr = new Map(ring.map((n) => [n.address, n]))
+  const candidates: Seed[] = []
+  for (const p of pods) {
+    if (!p.ready) continue
+    const ip = addressOf(p, hostNetwork)
+    if (!ip) continue
+    const node = byAddr.get(ip) ?? (p.podIP ? byAddr.get(p.podIP) : undefined)
+    if (ring.length && (!node || node.status !== 'U' || node.state !== 'N')) continue
+    candidates.push({ pod: p.name, ip, rack: node?.rack ?? p.labels['topology.kubernetes.io/zone'] ?? '' })
+  }
+  const racks = [...new Set(candidates.map((c) => c.rack))].sort()
+  const queues = racks.map((r) => candidates.filter((c) => c.rack === r))
+  const out: Seed[] = []
+  for (let round = 0; out.length < count && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) if (q[round] && out.length < count) out.push(q[round])
+  }
+  return out
+}
+
+export interface PreflightInput {
+  existing: Overrides[]
+  target: Overrides
+  /** The target overrides is a fresh copy of existing[0] (instanceID not yet changed). */
+  targetIsCopy: boolean
+  targetDc: string
+  ring: RingNode[]
+  sourcePods: PodInfo[]
+  seedCount: number
+}
+
+/** Every problem found, each naming the file / pod / datacenter and the fix. */
+export function preflight(i: PreflightInput): ActionError[] {
+  const errs: ActionError[] = []
+  for (const o of i.existing) {
+    if (o.cassandra.hostNetwork !== true) {
+      errs.push(
+        new ActionError(
+          `overrides ${o.path}: cassandra.hostNetwork is ${o.cassandra.hostNetwork ?? 'not set'}; every region needs hostNetwork: true (AKS island networking)`,
+          `set cassandra.hostNetwork: true in ${o.path} and re-apply that region before expanding`
+        )
+      )
+    }
+  }
+  const t = i.target
+  const names = new Set([...i.existing, t].map((o) => o.cassandra.clusterName ?? '(unset)'))
+  if (names.size > 1) {
+    errs.push(
+      new ActionError(
+        `cassandra.clusterName differs between regions: ${[...i.existing, t].map((o) => `${o.path}: ${o.cassandra.clusterName ?? '(unset)'}`).join(', ')}`,
+        'every region must use the same cassandra.clusterName'
+      )
+    )
+  }
+  const tid = t.instanceID
+  if (!tid) errs.push(new ActionError(`overrides ${t.path}: instanceID is not set`, "set input 'target-instance-id' (unique per installation)"))
+  for (const o of i.existing) {
+    if (tid && o.instanceID === tid) {
+      errs.push(
+        new ActionError(
+          `instanceID '${tid}' of ${t.path} is also the instanceID of ${o.path}${i.targetIsCopy ? ' (the file is a copy)' : ''}`,
+          "give the new region its own instanceID with input 'target-instance-id'"
+        )
+      )
+    }
+  }
+  const inRing = i.ring.filter((n) => n.datacenter === i.targetDc)
+  if (inRing.length && t.cassandra.datacenter !== i.targetDc) {
+    errs.push(
+      new ActionError(
+        `datacenter '${i.targetDc}' is already in the ring (${inRing.map((n) => `${n.address} ${n.status}${n.state}`).join(', ')})`,
+        'choose a new datacenter name, or decommission the stale nodes of a region deleted without decommission (nodetool removenode)'
+      )
+    )
+  }
+  const notReady = i.sourcePods.filter((p) => !p.ready)
+  if (notReady.length) {
+    errs.push(new ActionError(`source Cassandra pods not ready: ${notReady.map((p) => `${p.name} (${p.phase})`).join(', ')}`, 'wait until every Cassandra pod of the source region is Running and Ready'))
+  }
+  const down = i.ring.filter((n) => n.datacenter !== i.targetDc && (n.status !== 'U' || n.state !== 'N'))
+  if (down.length) {
+    errs.push(new ActionError(`nodes not UN in the existing ring: ${down.map((n) => `${n.address} (${n.datacenter}/${n.rack}, ${n.status}${n.state})`).join(', ')}`, 'bring every node back to UN before adding a region'))
+  }
+  return errs
+}
+
+/** SHA-256 fingerprint (of the DER) of the first certificate in a PEM, as AA:BB:... */
+export function certFingerprint(pem: string, what: string): string {
+  const m = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)
+  if (!m) throw new ActionError(`${what} holds no PEM certificate`, 'the CA secret must have tls.crt (or ca.crt) with the CA certificate')
+  try {
+    return new X509Certificate(m[0]).fingerprint256
+  } catch (e) {
+    throw new ActionError(`${what}: not a readable X.509 certificate (${(e as Error).message})`)
+  }
+}
