@@ -19,6 +19,18 @@ if [ ! -f "$STAMP" ] || [ ! -f "$LIB/cassandra-all-$VERSION.jar" ]; then
   touch "$STAMP"
 fi
 
+# Tools log only warnings, to stderr (stdout is the tool's output, parsed by callers).
+mkdir -p "$CACHE/cassandra/conf"
+cat > "$CACHE/cassandra/conf/logback-tools.xml" <<'XML'
+<configuration>
+  <appender name="STDERR" class="ch.qos.logback.core.ConsoleAppender">
+    <target>System.err</target>
+    <encoder><pattern>%-5level %date{HH:mm:ss.SSS} %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="STDERR"/></root>
+</configuration>
+XML
+
 # nodetool: org.apache.cassandra.tools.NodeTool from the same jars. The sandbox puts per-node
 # defaults (host, port, credentials file) in NODETOOL_* variables; explicit flags still win.
 cat > "$CACHE/bin/nodetool" <<WRAP
@@ -31,13 +43,29 @@ args=()
 [ -n "\${NODETOOL_USER:-}" ] && args+=(-u "\$NODETOOL_USER")
 [ -n "\${NODETOOL_PASSWORD_FILE:-}" ] && args+=(-pwf "\$NODETOOL_PASSWORD_FILE")
 exec java -Xmx128m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \\
-  -Dcassandra.storagedir=/tmp -Dlogback.configurationFile=logback-tools.xml \\
-  --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED \\
-  --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED \\
-  --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED \\
-  --add-exports java.rmi/sun.rmi.transport.tcp=ALL-UNNAMED \\
-  --add-opens java.base/java.lang=ALL-UNNAMED \\
-  --add-opens java.base/java.nio=ALL-UNNAMED \\
+  -Dcassandra.storagedir="\${TMPDIR:-/tmp}" -Dlogback.configurationFile="$CACHE/cassandra/conf/logback-tools.xml" \\
+  --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED \\
+  --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED \\
+  --add-exports=java.base/sun.nio.ch=ALL-UNNAMED \\
+  --add-exports=java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED \\
+  --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED \\
+  --add-exports=java.rmi/sun.rmi.server=ALL-UNNAMED \\
+  --add-exports=java.rmi/sun.rmi.transport.tcp=ALL-UNNAMED \\
+  --add-exports=java.sql/java.sql=ALL-UNNAMED \\
+  --add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED \\
+  --add-opens=java.base/java.lang.module=ALL-UNNAMED \\
+  --add-opens=java.base/jdk.internal.loader=ALL-UNNAMED \\
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED \\
+  --add-opens=java.base/jdk.internal.reflect=ALL-UNNAMED \\
+  --add-opens=java.base/jdk.internal.math=ALL-UNNAMED \\
+  --add-opens=java.base/jdk.internal.module=ALL-UNNAMED \\
+  --add-opens=java.base/jdk.internal.util.jar=ALL-UNNAMED \\
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \\
+  --add-opens=java.base/java.io=ALL-UNNAMED \\
+  --add-opens=java.base/java.nio=ALL-UNNAMED \\
+  --add-opens=java.base/java.lang=ALL-UNNAMED \\
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED \\
+  --add-opens=java.base/java.util=ALL-UNNAMED \\
   -cp "\$LIB/*" org.apache.cassandra.tools.NodeTool "\${args[@]}" "\$@"
 WRAP
 chmod 755 "$CACHE/bin/nodetool"

@@ -1,0 +1,404 @@
+// Real Apache Cassandra nodes for the sandbox: JVMs on 127.0.<dc>.<n>, one state folder per node
+// under a run dir, generated config, password authentication and per-node authenticated JMX.
+// The credentials are generated once per run dir and kept in 0600 files; tools get them through
+// files (nodetool -pwf, cqlsh --credentials), never argv.
+//
+//   const c = new CassandraCluster({ runDir })
+//   const specs = c.dcSpecs('dc-1', 2)              // 127.0.1.1, 127.0.1.2
+//   await c.start(specs); await c.waitUp(specs)    // all UN
+//   await c.bootstrapAuth('dc-1')                  // ddl user, non-default superuser password
+//   await c.nodetool(specs[0].name, ['status'])     // real nodetool over JMX
+//   await c.cql(specs[0].name, ['SELECT ...'])      // real cqlsh as the DDL user
+//   await c.stopAll()
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseStatus, type RingNode } from '../../src/core/cassandra/status.ts'
+import { cassandraYaml, jvmArgs, logbackXml, NATIVE_PORT, nodePaths, rackdcProperties, type NodePaths, type NodeSpec } from './config.ts'
+import { livePid, portOpen, rssBytes, spawnDetached, stopPid } from './proc.ts'
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const CACHE_DIR = join(PROJECT_ROOT, '.cache')
+export const DEFAULT_RUN_DIR = join(CACHE_DIR, 'sandbox', 'run')
+
+export interface ToolResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface Credentials {
+  jmxUser: string
+  jmxPassword: string
+  ddlUser: string
+  ddlPassword: string
+  /** the built-in `cassandra` superuser, whose default password the sandbox replaces */
+  superuserPassword: string
+}
+
+export interface ClusterOptions {
+  runDir?: string
+  clusterName?: string
+  heapMb?: number
+  libDir?: string
+  binDir?: string
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+export class CassandraError extends Error {}
+
+/** `dc-2` -> 2; the DC number picks the address block 127.0.<n>.x. */
+export function dcNumber(dc: string): number {
+  const m = /(\d+)$/.exec(dc)
+  const n = m ? Number(m[1]) : NaN
+  if (!Number.isInteger(n) || n < 1 || n > 250) throw new CassandraError(`datacenter '${dc}' must end in a number 1-250 (e.g. dc-1)`)
+  return n
+}
+
+export function nodeAddress(dc: string, index: number): string {
+  return `127.0.${dcNumber(dc)}.${index + 1}`
+}
+
+export function jmxPortFor(dc: string, index: number): number {
+  return 17000 + dcNumber(dc) * 100 + index
+}
+
+function genPassword(): string {
+  return randomBytes(18).toString('base64url')
+}
+
+export class CassandraCluster {
+  readonly runDir: string
+  readonly clusterName: string
+  readonly heapMb: number
+  readonly libDir: string
+  readonly binDir: string
+  readonly secretsDir: string
+
+  constructor(o: ClusterOptions = {}) {
+    this.runDir = o.runDir ?? DEFAULT_RUN_DIR
+    this.clusterName = o.clusterName ?? 'apigeecluster'
+    this.heapMb = o.heapMb ?? Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 640)
+    this.libDir = o.libDir ?? join(CACHE_DIR, 'cassandra', 'lib')
+    this.binDir = o.binDir ?? join(CACHE_DIR, 'bin')
+    this.secretsDir = join(this.runDir, 'secrets')
+  }
+
+  // ---- credentials -------------------------------------------------------------------------
+
+  private credsFile(): string {
+    return join(this.secretsDir, 'credentials.json')
+  }
+
+  /** The run's credentials, generated on first use (files 0600 in a 0700 folder). */
+  credentials(): Credentials {
+    const f = this.credsFile()
+    if (existsSync(f)) return JSON.parse(readFileSync(f, 'utf8')) as Credentials
+    mkdirSync(this.secretsDir, { recursive: true, mode: 0o700 })
+    chmodSync(this.secretsDir, 0o700)
+    const c: Credentials = { jmxUser: 'jmxuser', jmxPassword: genPassword(), ddlUser: 'ddl_user', ddlPassword: genPassword(), superuserPassword: genPassword() }
+    writeFileSync(f, JSON.stringify(c, null, 2) + '\n', { mode: 0o600 })
+    this.writeToolSecrets(c)
+    return c
+  }
+
+  private writeToolSecrets(c: Credentials): void {
+    writeFileSync(join(this.secretsDir, 'jmx.pwf'), `${c.jmxUser} ${c.jmxPassword}\n`, { mode: 0o600 })
+    writeFileSync(join(this.secretsDir, 'ddl.credentials'), `[plain_text_auth]\nusername = ${c.ddlUser}\npassword = ${c.ddlPassword}\n`, { mode: 0o600 })
+    writeFileSync(join(this.secretsDir, 'default.credentials'), `[plain_text_auth]\nusername = cassandra\npassword = cassandra\n`, { mode: 0o600 })
+    writeFileSync(join(this.secretsDir, 'superuser.credentials'), `[plain_text_auth]\nusername = cassandra\npassword = ${c.superuserPassword}\n`, { mode: 0o600 })
+  }
+
+  /** Path of a 0600 nodetool password file (`user password`). */
+  jmxPasswordFile(): string {
+    this.credentials()
+    return join(this.secretsDir, 'jmx.pwf')
+  }
+
+  /** Path of a 0600 cqlsh credentials file for the DDL user (or the built-in superuser). */
+  cqlCredentialsFile(who: 'ddl' | 'default' | 'superuser' = 'ddl'): string {
+    this.credentials()
+    return join(this.secretsDir, `${who}.credentials`)
+  }
+
+  // ---- node specs and state ----------------------------------------------------------------
+
+  /** Specs for `count` nodes of a datacenter; seeds default to the DC's own first nodes. */
+  dcSpecs(dc: string, count: number, o: { rack?: string; seeds?: string[]; autoBootstrap?: boolean; first?: number } = {}): NodeSpec[] {
+    const first = o.first ?? 0
+    const specs: NodeSpec[] = []
+    for (let i = first; i < first + count; i++) {
+      specs.push({
+        name: `${dc}-${i}`,
+        clusterName: this.clusterName,
+        datacenter: dc,
+        rack: o.rack ?? 'ra-1',
+        address: nodeAddress(dc, i),
+        jmxPort: jmxPortFor(dc, i),
+        // all of a new DC's first nodes are seeds, so they can start at the same time
+        seeds: o.seeds ?? Array.from({ length: count }, (_, k) => nodeAddress(dc, first + k)),
+        autoBootstrap: o.autoBootstrap ?? false,
+        heapMb: this.heapMb
+      })
+    }
+    return specs
+  }
+
+  paths(name: string): NodePaths {
+    return nodePaths(this.runDir, name)
+  }
+
+  private specFile(name: string): string {
+    return join(this.paths(name).dir, 'node.json')
+  }
+
+  /** Every node ever prepared in this run dir (running or not). */
+  nodes(): NodeSpec[] {
+    const dir = join(this.runDir, 'nodes')
+    if (!existsSync(dir)) return []
+    return readdirSync(dir)
+      .filter((n) => existsSync(this.specFile(n)))
+      .map((n) => JSON.parse(readFileSync(this.specFile(n), 'utf8')) as NodeSpec)
+      .sort((a, b) => a.datacenter.localeCompare(b.datacenter) || a.address.localeCompare(b.address, undefined, { numeric: true }))
+  }
+
+  node(name: string): NodeSpec {
+    const f = this.specFile(name)
+    if (!existsSync(f)) throw new CassandraError(`no sandbox Cassandra node named ${name} in ${this.runDir}`)
+    return JSON.parse(readFileSync(f, 'utf8')) as NodeSpec
+  }
+
+  /** Marker in the JVM's command line that identifies this node of this run dir. */
+  marker(name: string): string {
+    return `-Dsandbox.node=${name}`
+  }
+
+  pid(name: string): number | undefined {
+    return livePid(this.paths(name).pid, this.marker(name))
+  }
+
+  running(name: string): boolean {
+    return this.pid(name) !== undefined
+  }
+
+  /** Writes a node's config (idempotent; data is kept, config regenerated). */
+  prepare(spec: NodeSpec): NodePaths {
+    const c = this.credentials()
+    const p = this.paths(spec.name)
+    mkdirSync(p.conf, { recursive: true })
+    mkdirSync(p.data, { recursive: true })
+    writeFileSync(p.yaml, cassandraYaml(spec, p))
+    writeFileSync(join(p.conf, 'cassandra-rackdc.properties'), rackdcProperties(spec))
+    writeFileSync(join(p.conf, 'logback.xml'), logbackXml())
+    // the JVM refuses a JMX password file that others can read
+    rmSync(p.jmxPasswordFile, { force: true })
+    writeFileSync(p.jmxPasswordFile, `${c.jmxUser} ${c.jmxPassword}\n`, { mode: 0o600 })
+    writeFileSync(p.jmxAccessFile, `${c.jmxUser} readwrite\n`, { mode: 0o600 })
+    writeFileSync(this.specFile(spec.name), JSON.stringify(spec, null, 2) + '\n')
+    return p
+  }
+
+  // ---- start / stop ------------------------------------------------------------------------
+
+  /** Starts the nodes (already running ones are left alone); does not wait. */
+  start(specs: NodeSpec[]): void {
+    if (!existsSync(this.libDir) || !readdirSync(this.libDir).some((f) => f.startsWith('cassandra-all-'))) {
+      throw new CassandraError(`Cassandra jars not found in ${this.libDir}: run npm run setup`)
+    }
+    for (const spec of specs) {
+      if (this.running(spec.name)) continue
+      const p = this.prepare(spec)
+      writeFileSync(p.log, `--- sandbox: starting ${spec.name} (${spec.datacenter}/${spec.rack}) on ${spec.address} at ${new Date().toISOString()}\n`, { flag: 'a' })
+      spawnDetached('java', jvmArgs(spec, p, this.libDir), { logFile: p.log, pidFile: p.pid, cwd: p.dir })
+    }
+  }
+
+  /** Waits until every node listens for CQL and `nodetool status` shows all of them UN. */
+  async waitUp(specs: NodeSpec[], timeoutMs = 240000): Promise<RingNode[]> {
+    const until = Date.now() + timeoutMs
+    const pending = new Set(specs.map((s) => s.name))
+    while (pending.size) {
+      for (const name of [...pending]) {
+        const s = this.node(name)
+        if (!this.running(name)) throw new CassandraError(`Cassandra node ${name} exited during start-up:\n${this.logTail(name, 25)}`)
+        if (await portOpen(s.address, NATIVE_PORT, 500)) pending.delete(name)
+      }
+      if (!pending.size) break
+      if (Date.now() > until) throw new CassandraError(`timed out waiting for ${[...pending].join(', ')} to start:\n${this.logTail([...pending][0], 25)}`)
+      await sleep(1000)
+    }
+    const want = new Set(specs.map((s) => s.address))
+    for (;;) {
+      const r = await this.nodetool(specs[0].name, ['status'], { allowFailure: true })
+      const ring = r.code === 0 ? parseStatus(r.stdout) : []
+      const up = ring.filter((n) => want.has(n.address) && n.status === 'U' && n.state === 'N')
+      if (up.length === want.size) return ring
+      if (Date.now() > until) throw new CassandraError(`timed out waiting for ${[...want].join(', ')} to be UN; last status:\n${r.stdout}${r.stderr}`)
+      await sleep(1500)
+    }
+  }
+
+  async stop(name: string, graceMs = 20000): Promise<void> {
+    const pid = this.pid(name)
+    if (pid !== undefined) await stopPid(pid, this.marker(name), graceMs)
+    rmSync(this.paths(name).pid, { force: true })
+  }
+
+  /** Stops every node of the run dir (in parallel). */
+  async stopAll(graceMs = 20000): Promise<void> {
+    await Promise.all(this.nodes().map((n) => this.stop(n.name, graceMs)))
+  }
+
+  /** Stops everything and deletes the run dir's nodes and credentials. */
+  async destroy(): Promise<void> {
+    await this.stopAll(5000)
+    rmSync(join(this.runDir, 'nodes'), { recursive: true, force: true })
+    rmSync(this.secretsDir, { recursive: true, force: true })
+    rmSync(join(this.runDir, 'cluster.json'), { force: true })
+  }
+
+  logTail(name: string, lines = 40): string {
+    const f = this.paths(name).log
+    if (!existsSync(f)) return ''
+    return readFileSync(f, 'utf8').split('\n').slice(-lines - 1).join('\n')
+  }
+
+  /** RSS of the running nodes, bytes. */
+  rss(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const n of this.nodes()) {
+      const pid = this.pid(n.name)
+      if (pid !== undefined) out[n.name] = rssBytes(pid)
+    }
+    return out
+  }
+
+  // ---- cluster-level state -----------------------------------------------------------------
+
+  private stateFile(): string {
+    return join(this.runDir, 'cluster.json')
+  }
+
+  state(): { authBootstrapped?: boolean; seeded?: { org: string; rowsPerTable: number; dc: string } } {
+    return existsSync(this.stateFile()) ? JSON.parse(readFileSync(this.stateFile(), 'utf8')) : {}
+  }
+
+  setState(patch: Record<string, unknown>): void {
+    mkdirSync(this.runDir, { recursive: true })
+    writeFileSync(this.stateFile(), JSON.stringify({ ...this.state(), ...patch }, null, 2) + '\n')
+  }
+
+  // ---- tools -------------------------------------------------------------------------------
+
+  /** Environment that points nodetool/cqlsh at a node (as running them "inside its pod" does). */
+  nodeEnv(name: string): Record<string, string> {
+    const s = this.node(name)
+    return {
+      NODETOOL_HOST: '127.0.0.1',
+      NODETOOL_PORT: String(s.jmxPort),
+      CQLSH_HOST: s.address,
+      CQLSH_PORT: String(NATIVE_PORT),
+      HOME: join(this.runDir, 'home', name)
+    }
+  }
+
+  private tool(bin: string, args: string[], env: Record<string, string>, o: { stdin?: string; timeoutMs?: number }): Promise<ToolResult> {
+    return new Promise((resolvePromise) => {
+      const child = execFile(
+        join(this.binDir, bin),
+        args,
+        { env: { ...process.env, ...env }, timeout: o.timeoutMs ?? 120000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0
+          resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) })
+        }
+      )
+      child.stdin?.end(o.stdin ?? '')
+    })
+  }
+
+  /** Real nodetool against a node's JMX, authenticated with the run's JMX credentials file. */
+  async nodetool(name: string, args: string[], o: { allowFailure?: boolean; timeoutMs?: number; credentials?: false } = {}): Promise<ToolResult> {
+    const env = this.nodeEnv(name)
+    if (o.credentials !== false) {
+      env.NODETOOL_USER = this.credentials().jmxUser
+      env.NODETOOL_PASSWORD_FILE = this.jmxPasswordFile()
+    }
+    const r = await this.tool('nodetool', args, env, { timeoutMs: o.timeoutMs })
+    if (r.code !== 0 && !o.allowFailure) throw new CassandraError(`nodetool ${args.join(' ')} on ${name} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`)
+    return r
+  }
+
+  /**
+   * Real cqlsh against a node: statements go in on stdin (cqlsh reads a script from a non-tty stdin), the credentials
+   * file is the DDL user's unless `as` says otherwise. Fails when cqlsh reports any error.
+   */
+  async cql(name: string, statements: string[] | string, o: { as?: 'ddl' | 'default' | 'superuser'; allowFailure?: boolean; timeoutMs?: number } = {}): Promise<ToolResult> {
+    const s = this.node(name)
+    const env = this.nodeEnv(name)
+    mkdirSync(env.HOME, { recursive: true })
+    const body = (Array.isArray(statements) ? statements : [statements]).map((q) => (q.trim().endsWith(';') ? q.trim() : `${q.trim()};`)).join('\n') + '\n'
+    const args = ['--no-color', '--credentials', this.cqlCredentialsFile(o.as ?? 'ddl'), '--request-timeout', '60', s.address, String(NATIVE_PORT)]
+    const r = await this.tool('cqlsh', args, env, { stdin: body, timeoutMs: o.timeoutMs })
+    const failed = r.code !== 0 || /^<stdin>:\d+:|(Error|Exception) from server|Connection error/m.test(r.stderr)
+    if (failed && !o.allowFailure) throw new CassandraError(`cqlsh on ${name} failed (exit ${r.code}):\n${r.stderr.trim()}`)
+    return failed && r.code === 0 ? { ...r, code: 2 } : r
+  }
+
+  /** SELECT JSON ... -> parsed rows. */
+  async selectJson<T = Record<string, unknown>>(name: string, query: string, o: { as?: 'ddl' | 'default' | 'superuser'; consistency?: string } = {}): Promise<T[]> {
+    const stmts = o.consistency ? [`CONSISTENCY ${o.consistency}`, query] : [query]
+    const r = await this.cql(name, stmts, { as: o.as })
+    return parseJsonLines<T>(r.stdout)
+  }
+
+  // ---- auth --------------------------------------------------------------------------------
+
+  /**
+   * First start of a cluster: replicate the auth/system keyspaces over the DC's nodes, create the
+   * DDL user with its generated password and replace the default superuser password. Idempotent.
+   */
+  async bootstrapAuth(dc: string, timeoutMs = 90000): Promise<void> {
+    if (this.state().authBootstrapped) return
+    const nodes = this.nodes().filter((n) => n.datacenter === dc && this.running(n.name))
+    if (!nodes.length) throw new CassandraError(`no running node in ${dc}`)
+    const c = this.credentials()
+    const rf = Math.min(3, nodes.length)
+    const until = Date.now() + timeoutMs
+    // The default role appears a moment after start-up; retry the login until it does.
+    for (;;) {
+      const r = await this.cql(nodes[0].name, ['SELECT role FROM system_auth.roles'], { as: 'default', allowFailure: true })
+      if (r.code === 0) break
+      // maybe a previous attempt already finished the job
+      const ddl = await this.cql(nodes[0].name, ['SELECT role FROM system_auth.roles'], { allowFailure: true })
+      if (ddl.code === 0) break
+      if (Date.now() > until) throw new CassandraError(`could not log in to ${nodes[0].name} to set up auth:\n${r.stderr}`)
+      await sleep(1000)
+    }
+    const repl = `{'class': 'NetworkTopologyStrategy', '${dc}': ${rf}}`
+    const setup = [
+      ...['system_auth', 'system_distributed', 'system_traces'].map((k) => `ALTER KEYSPACE ${k} WITH replication = ${repl}`),
+      `CREATE ROLE IF NOT EXISTS ${c.ddlUser} WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = '${c.ddlPassword}'`
+    ]
+    const first = await this.cql(nodes[0].name, setup, { as: 'default', allowFailure: true })
+    if (first.code !== 0) {
+      // Already done by an earlier, interrupted bootstrap? Then the DDL user logs in.
+      await this.cql(nodes[0].name, setup.slice(0, 3))
+    }
+    await this.cql(nodes[0].name, [`ALTER ROLE cassandra WITH PASSWORD = '${c.superuserPassword}'`])
+    this.setState({ authBootstrapped: true })
+  }
+}
+
+/** Rows of cqlsh's SELECT JSON output (one `{...}` per line under the `[json]` header). */
+export function parseJsonLines<T>(stdout: string): T[] {
+  const rows: T[] = []
+  for (const line of stdout.split('\n')) {
+    const t = line.trim()
+    if (t.startsWith('{') && t.endsWith('}')) rows.push(JSON.parse(t) as T)
+  }
+  return rows
+}
