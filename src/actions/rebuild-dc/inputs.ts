@@ -1,0 +1,113 @@
+// The inputs of rebuild-dc, each with its topology fallback; every problem reported at once,
+// before any cluster is touched.
+import { ActionError } from '../../core/errors.ts'
+import type { InputReader } from '../../core/inputs.ts'
+import { rules } from '../../core/patterns.ts'
+import { registerSecret } from '../../core/secrets.ts'
+import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
+import type { Kubectl } from '../../core/kube/kubectl.ts'
+import { readKube, readNamespace } from '../../core/kube/region.ts'
+import type { Credentials } from '../../core/cassandra/nodetool.ts'
+
+export interface RebuildConfig {
+  sourceDc: string
+  targetDc: string
+  /** The new region's cluster (the nodes to rebuild). */
+  target: Kubectl
+  /** The source region's cluster (the spot check's source pod); may be the same cluster. */
+  source: Kubectl
+  sameCluster: boolean
+  namespace: string
+  selector: string
+  container?: string
+  secret: string
+  jmx?: Credentials
+  ddl?: Credentials
+  keyspaces: string[]
+  parallelRacks: boolean
+  pollMs: number
+  progressMs: number
+  stallMs: number
+  timeoutMs: number
+  stateDir: string
+  verify: boolean
+  spotCheckTables: number
+  minLoadRatio: number
+  repair: boolean
+  dryRun: boolean
+}
+
+const fb = <T>(from: string, value: T | undefined) => ({ from, value })
+const keyspaceName = /^[A-Za-z0-9_]{1,48}$/
+const selectorRe = /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/
+const stateDirRe = /^\/[A-Za-z0-9_./-]{1,200}$/
+
+function credentials(inputs: InputReader, kind: 'ddl' | 'jmx'): Credentials | undefined {
+  const password = inputs.string(`${kind}-password`)
+  registerSecret(password)
+  const user = inputs.string(`${kind}-user`)
+  if (password !== undefined && user === undefined) {
+    inputs.fail(new ActionError(`input '${kind}-password' is set but '${kind}-user' is not`, 'set both, or neither to read them from the credentials secret'))
+  }
+  return user !== undefined && password !== undefined ? { user, password } : undefined
+}
+
+function region(inputs: InputReader, topo: Topology | undefined, input: string): Region | undefined {
+  const name = inputs.string(input, { pattern: rules.region.re, accepted: rules.region.accepted })
+  if (!topo || !name) return undefined
+  try {
+    return regionOf(topo, name, input)
+  } catch (e) {
+    inputs.fail(e as ActionError)
+    return undefined
+  }
+}
+
+export function readRebuildInputs(inputs: InputReader): RebuildConfig {
+  const topoPath = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
+  let topo: Topology | undefined
+  if (topoPath !== undefined) {
+    try {
+      topo = loadTopology(topoPath)
+    } catch (e) {
+      inputs.fail(e as ActionError)
+    }
+  }
+  const src = region(inputs, topo, 'source-region')
+  const tgt = region(inputs, topo, 'target-region')
+  const dc = (input: string, r: Region | undefined): string =>
+    inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fb(`topology regions.${r?.name}.cassandra.datacenter`, r?.cassandra.datacenter) })
+  const sourceDc = dc('source-datacenter', src)
+  const targetDc = dc('target-datacenter', tgt)
+  if (sourceDc && sourceDc === targetDc) inputs.fail(new ActionError(`source and target datacenter are both '${sourceDc}'`, 'the source is the existing datacenter that holds the data, the target the new one'))
+  const target = readKube(inputs, 'target', tgt)
+  const explicitSource = src !== undefined || inputs.string('source-context') !== undefined || inputs.string('source-kubeconfig') !== undefined
+  const source = explicitSource ? readKube(inputs, 'source', src) : target
+  const cfg: RebuildConfig = {
+    sourceDc,
+    targetDc,
+    target,
+    source,
+    sameCluster: source === target || (source.target.context === target.target.context && source.target.kubeconfig === target.target.kubeconfig),
+    namespace: readNamespace(inputs, topo),
+    selector: inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: selectorRe, accepted: 'a label selector such as app=apigee-cassandra' }),
+    container: inputs.string('container', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted }),
+    secret: inputs.requiredString('credentials-secret', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.credentialsSecret', topo?.cassandra.credentialsSecret), default: 'apigee-datastore-default-creds' }),
+    jmx: credentials(inputs, 'jmx'),
+    ddl: credentials(inputs, 'ddl'),
+    keyspaces: inputs.list('keyspaces', { item: keyspaceName, accepted: 'keyspace names (letters, digits, _), comma- or newline-separated' }),
+    parallelRacks: inputs.bool('parallel-racks'),
+    pollMs: inputs.duration('poll-interval', { default: 10_000, minMs: 200, maxMs: 600_000 }) ?? 10_000,
+    progressMs: inputs.duration('progress-interval', { default: 30_000, minMs: 0, maxMs: 3_600_000 }) ?? 30_000,
+    stallMs: inputs.duration('stall-timeout', { default: 15 * 60_000, minMs: 1_000 }) ?? 15 * 60_000,
+    timeoutMs: inputs.duration('timeout', { default: 5.5 * 3_600_000, minMs: 1_000 }) ?? 5.5 * 3_600_000,
+    stateDir: inputs.string('state-dir', { pattern: stateDirRe, accepted: 'an absolute path inside the pod (letters, digits, _ . / -)' }) ?? '/tmp/mr-actions-rebuild',
+    verify: inputs.bool('verify', { default: true }),
+    spotCheckTables: inputs.int('spot-check-tables', { min: 0, max: 10_000, default: 50 }) ?? 50,
+    minLoadRatio: inputs.number('min-load-ratio', { min: 0, max: 10, default: 0.5 }) ?? 0.5,
+    repair: inputs.bool('repair'),
+    dryRun: inputs.bool('dry-run')
+  }
+  inputs.done()
+  return cfg
+}

@@ -1,0 +1,190 @@
+// rebuild-dc: stream the existing data into the new datacenter (procedure section D).
+//   1. Find the new DC's nodes: Cassandra pods of the target cluster matched to `nodetool status`.
+//   2. Gates: source DC in the ring and up, every new node UN, the keyspaces replicate to both DCs
+//      (a rebuild before expand-keyspaces streams nothing and "succeeds").
+//   3. Plan: order (racks, ordinals; one lane per rack with parallel-racks) and, per node, what an
+//      earlier run left: done (skip), still running (re-attach), failed or interrupted (run again).
+//   4. Rebuild: `nodetool rebuild -- <source dc>` started in each pod as a background job and
+//      polled with netstats: bytes, percent, ETA, stall detection.
+//   5. Verify: load per node of both DCs; row counts per table at LOCAL_ONE on each side equal.
+//   6. Optionally a full repair of the new DC's nodes.
+import * as core from '@actions/core'
+import { runAction } from '../../core/entry.ts'
+import { ActionError, PreflightError } from '../../core/errors.ts'
+import type { Kubectl, PodInfo } from '../../core/kube/kubectl.ts'
+import { cassandraPods, readyPod } from '../../core/kube/region.ts'
+import { textTable, type Cell } from '../../core/report.ts'
+import { Deadline, formatDuration } from '../../core/wait.ts'
+import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
+import { Nodetool, readDatastoreCredentials, type CassandraPods, type DatastoreCredentials } from '../../core/cassandra/nodetool.ts'
+import type { RingNode } from '../../core/cassandra/status.ts'
+import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, type TargetNode } from '../../core/cassandra/rebuild-plan.ts'
+import { inspectNode, type NodeResult, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
+import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
+import {
+  compareCounts,
+  compareLoad,
+  countRows,
+  listTables,
+  loadSummary,
+  readKeyspaces,
+  rebuildScope,
+  spotCheckError
+} from '../../core/cassandra/rebuild-verify.ts'
+import { readRebuildInputs, type RebuildConfig } from './inputs.ts'
+
+const podAddress = (p: PodInfo): string | undefined => (p.hostNetwork ? p.hostIP : p.podIP) ?? p.podIP
+
+export async function run(): Promise<void> {
+  await runAction('rebuild-dc', async ({ inputs, report }) => {
+    const t0 = Date.now()
+    const cfg = readRebuildInputs(inputs)
+    const deadline = new Deadline(cfg.timeoutMs)
+    const mode = cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'
+    core.info(`rebuild-dc: ${cfg.targetDc} from ${cfg.sourceDc}${cfg.keyspaces.length ? ` (keyspaces ${cfg.keyspaces.join(', ')})` : ''}, ${mode}${cfg.dryRun ? ', dry run' : ''}`)
+
+    // 1. The new DC's nodes and their pods.
+    const kube = cfg.target
+    const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
+    const ready = [readyPod(pods, kube)]
+    const creds = await credentials(cfg, kube)
+    const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
+    const nodetool = new Nodetool(where, creds.jmx)
+    const cql = new Cqlsh(where, creds.ddl, { requestTimeoutS: 120 })
+    const ring = await nodetool.status(ready[0].name)
+    const targets = targetNodes(ring, pods.map((p) => ({ name: p.name, ready: p.ready, address: podAddress(p) })), cfg.targetDc)
+
+    // 2. Gates.
+    const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
+    const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
+    const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
+    const scope = rebuildScope(await readKeyspaces(cql, firstTarget), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+    if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
+    if (scope.missing.length) {
+      gateErrors.push(
+        new PreflightError(
+          `keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: a rebuild now would stream nothing for them`,
+          `run expand-keyspaces first (ALTER KEYSPACE ... '${cfg.targetDc}': N), then rebuild-dc`
+        )
+      )
+    }
+    if (gateErrors.length) throw gateErrors.length === 1 ? gateErrors[0] : new PreflightError(gateErrors.map((e) => e.describe()).join('\n'))
+    core.info(`keyspaces covered: ${scope.covered.map((k) => k.name).join(', ') || '(none)'}`)
+
+    // 3. Plan: order and what each node needs.
+    const lanes = rebuildLanes(targets, cfg.parallelRacks)
+    const ctx: RebuildContext = {
+      nodetool,
+      stateDir: cfg.stateDir,
+      request,
+      pollMs: cfg.pollMs,
+      progressMs: cfg.progressMs,
+      stallMs: cfg.stallMs,
+      deadline,
+      log: (l) => core.info(l)
+    }
+    const decisions = new Map<string, Decision>()
+    for (const n of targets) decisions.set(n.pod, (await inspectNode(ctx, n)).decision)
+    const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
+    const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']
+    core.info(`plan (nodetool rebuild ${rebuildArgs(request).join(' ')}; ${mode}):\n${textTable(planHeaders, planRows)}`)
+    report.table('Plan', planHeaders, planRows)
+    report.set('plan', { sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, parallelRacks: cfg.parallelRacks, lanes: lanes.map((l) => l.map((n) => ({ pod: n.pod, rack: n.rack, action: decisions.get(n.pod)!.action }))) })
+    const todo = targets.filter((n) => decisions.get(n.pod)!.action !== 'skip')
+    if (cfg.dryRun) {
+      report.status = 'planned'
+      report.note(`Dry run: ${todo.length} of ${targets.length} node(s) would be rebuilt from ${cfg.sourceDc}; nothing was started.`)
+      setOutputs(report, [], targets.filter((n) => !todo.includes(n)), 0, t0)
+      return
+    }
+
+    // 4. Rebuild.
+    let results: NodeResult[] = []
+    if (todo.length) {
+      results = await runLanes(ctx, lanes)
+    } else {
+      core.info(`every node of ${cfg.targetDc} is already rebuilt from ${cfg.sourceDc}: nothing to do`)
+      results = targets.map((node) => ({ node, outcome: 'skipped', bytes: 0, ms: 0, why: decisions.get(node.pod)!.why }))
+    }
+    const rebuilt = results.filter((r) => r.outcome === 'rebuilt').map((r) => r.node)
+    const skipped = results.filter((r) => r.outcome === 'skipped').map((r) => r.node)
+    const bytes = results.reduce((s, r) => s + r.bytes, 0)
+    const resultRows: Cell[][] = results.map((r) => [r.node.pod, r.node.rack, r.outcome, formatBytes(r.bytes), formatDuration(r.ms), r.error ? r.error.split('\n')[0] : r.why])
+    report.table('Nodes', ['pod', 'rack', 'outcome', 'received', 'time', 'note'], resultRows)
+    report.set('nodes', results.map((r) => ({ pod: r.node.pod, address: r.node.address, rack: r.node.rack, outcome: r.outcome, bytes: r.bytes, ms: r.ms, error: r.error })))
+    setOutputs(report, rebuilt, skipped, bytes, t0)
+    const failed = results.filter((r) => r.outcome === 'failed')
+    if (failed.length) {
+      const notStarted = results.filter((r) => r.outcome === 'not-started').map((r) => r.node.pod)
+      throw new ActionError(
+        `${failed.map((r) => r.error ?? r.node.pod).join('\n')}${notStarted.length ? `\nnot started: ${notStarted.join(', ')}` : ''}`,
+        undefined
+      )
+    }
+    if (!rebuilt.length) report.status = 'unchanged'
+
+    // 5. Verify.
+    if (cfg.verify) await verify(cfg, nodetool, cql, targets, report)
+
+    // 6. Optional full repair.
+    if (cfg.repair) {
+      for (const n of lanes.flat()) {
+        core.info(`${n.pod}: nodetool repair -full`)
+        await nodetool.run(n.pod, ['repair', '-full'], { timeoutMs: Math.max(60_000, deadline.remaining()), echoOutput: true })
+      }
+      report.note(`Full repair ran on ${lanes.flat().length} node(s) of ${cfg.targetDc}.`)
+    }
+    report.note(`${rebuilt.length} node(s) rebuilt, ${skipped.length} already done; ${formatBytes(bytes)} received in ${formatDuration(Date.now() - t0)}.`)
+  })
+}
+
+type ReportLike = Parameters<Parameters<typeof runAction>[1]>[0]['report']
+
+function setOutputs(report: ReportLike, rebuilt: TargetNode[], skipped: TargetNode[], bytes: number, t0: number): void {
+  report.output('rebuilt-nodes', rebuilt.map((n) => n.pod).join(','))
+  report.output('skipped-nodes', skipped.map((n) => n.pod).join(','))
+  report.output('bytes-streamed', bytes)
+  report.output('duration', Math.round((Date.now() - t0) / 1000))
+}
+
+async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, targets: TargetNode[], report: ReportLike): Promise<void> {
+  const ring: RingNode[] = await nodetool.status(targets[0].pod)
+  const load = compareLoad(ring, cfg.sourceDc, cfg.targetDc)
+  const rows: Cell[][] = load.rows.map((r) => [r.datacenter, r.address, r.rack, r.load === undefined ? '?' : formatBytes(r.load)])
+  core.info(`${loadSummary(load, cfg.sourceDc, cfg.targetDc)}\n${textTable(['dc', 'address', 'rack', 'load'], rows)}`)
+  report.table('Load after rebuild', ['dc', 'address', 'rack', 'load'], rows)
+  report.set('load', load)
+  if (load.ratio !== undefined && load.ratio < cfg.minLoadRatio) {
+    core.warning(`${loadSummary(load, cfg.sourceDc, cfg.targetDc)}: below min-load-ratio ${cfg.minLoadRatio} (a lower RF in the new DC explains it; missing data does too)`)
+  }
+  if (cfg.spotCheckTables === 0) return
+
+  // Row counts: a pod of the new DC and a pod of the source DC, each reading its own DC (LOCAL_ONE).
+  const srcKube = cfg.sameCluster ? nodetool.pods.kube : cfg.source
+  const srcWhere: CassandraPods = { kube: srcKube, namespace: cfg.namespace, container: cfg.container }
+  const srcCreds = cfg.sameCluster || cfg.ddl ? { ddl: cql.creds } : await readDatastoreCredentials(srcKube, cfg.namespace, cfg.secret, { ddl: true })
+  const srcCql = new Cqlsh(srcWhere, srcCreds.ddl, cql.o)
+  const srcAddrs = new Set(ring.filter((n) => n.datacenter === cfg.sourceDc && n.status === 'U').map((n) => n.address))
+  const srcPod = (await srcKube.getPods(cfg.namespace, cfg.selector)).find((p) => p.ready && srcAddrs.has(podAddress(p) ?? ''))
+  if (!srcPod) throw new ActionError(`spot check: no ready pod of ${cfg.sourceDc} found with '${cfg.selector}' on ${srcKube.label}`, 'set source-context (or topology regions.<source>.kube.context) to the source cluster, or spot-check-tables: 0')
+  const tgtPod = targets[0].pod
+  const scope = rebuildScope(await readKeyspaces(cql, tgtPod), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+  const user = scope.covered.map((k) => k.name).filter((k) => !k.startsWith('system'))
+  const tables = (await listTables(cql, tgtPod, user)).slice(0, cfg.spotCheckTables)
+  const timeoutMs = 10 * 60_000
+  const [src, tgt] = await Promise.all([countRows(srcCql, srcPod.name, tables, timeoutMs), countRows(cql, tgtPod, tables, timeoutMs)])
+  const spot = compareCounts(tables, src, tgt)
+  const spotRows: Cell[][] = spot.map((r) => [r.table, r.source, r.target, r.ok ? 'ok' : 'DIFFERENT'])
+  core.info(`spot check (COUNT(*) at LOCAL_ONE, ${srcPod.name} in ${cfg.sourceDc} vs ${tgtPod} in ${cfg.targetDc}):\n${textTable(['table', cfg.sourceDc, cfg.targetDc, ''], spotRows)}`)
+  report.table(`Spot check (LOCAL_ONE row counts)`, ['table', cfg.sourceDc, cfg.targetDc, 'result'], spotRows)
+  report.set('spotCheck', spot)
+  const err = spotCheckError(spot, cfg.sourceDc, cfg.targetDc, tgtPod)
+  if (err) throw err
+}
+
+/** JMX and DDL credentials: the inputs when given, else the credentials secret of the target cluster. */
+async function credentials(cfg: RebuildConfig, kube: Kubectl): Promise<DatastoreCredentials> {
+  const need = { jmx: !cfg.jmx, ddl: !cfg.ddl }
+  const fromSecret = need.jmx || need.ddl ? await readDatastoreCredentials(kube, cfg.namespace, cfg.secret, need) : {}
+  return { jmx: cfg.jmx ?? fromSecret.jmx, ddl: cfg.ddl ?? fromSecret.ddl }
+}
