@@ -129,3 +129,17 @@ describe('parseRfList', () => {
     expect(parseRfList(['a=0'])).toEqual({ error: "'a=0': RF must be 1..20" })
   })
 })
+
+describe('captured SELECT JSON from cqlsh 6.2 against Cassandra 5.0.9', () => {
+  it('parses, plans dc-2 for every NTS keyspace and never LocalStrategy', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { parseJsonRows } = await import('../../../src/core/cassandra/cqlsh.ts')
+    const text = readFileSync('__tests__/core/cassandra/captured/select-json-keyspaces.txt', 'utf8')
+    const k = toKeyspaces(parseJsonRows<KeyspaceRow>(text))
+    expect(k).toHaveLength(10)
+    const p = planReplication(k, { mode: 'add', sourceDc: 'dc-1', targetDc: 'dc-2', targetNodes: 1 })
+    expect(altered(p)).toHaveLength(8)
+    expect(p.items.filter((i) => i.strategy === 'LocalStrategy').map((i) => i.action)).toEqual(['skip', 'skip'])
+    expect(altered(p).every((i) => i.after!['dc-2'] === '1')).toBe(true)
+  })
+})

@@ -109,3 +109,21 @@ describe('captured real output', () => {
     expect(Object.keys(d.datacenters).length).toBeGreaterThan(0)
   })
 })
+
+// Captured by this module's author from a sandbox Cassandra 5.0.9 ring (nodetool / cqlsh 6.2).
+describe('captured in __tests__/core/cassandra/captured', () => {
+  const dir = join(process.cwd(), '__tests__/core/cassandra/captured')
+  it('nodetool status', () => {
+    const nodes = parseStatus(readFileSync(join(dir, 'status-dc1-2nodes.txt'), 'utf8'))
+    expect(nodes.map((n) => [n.datacenter, n.address, `${n.status}${n.state}`, n.rack, n.load])).toEqual([
+      ['dc-1', '127.0.1.2', 'UN', 'ra-1', '94.1 KiB'],
+      ['dc-1', '127.0.1.1', 'UN', 'ra-1', '126.89 KiB']
+    ])
+  })
+  it('nodetool describecluster', () => {
+    const d = parseDescribeCluster(readFileSync(join(dir, 'describecluster-dc1.txt'), 'utf8'))
+    expect(d).toMatchObject({ name: 'apigeecluster', live: 2, unreachable: 0, datacenters: { 'dc-1': { nodes: 2, down: 0 } } })
+    expect(d.schemaVersions).toEqual({ '28a97a7c-5dbf-3b0a-9e36-2d2678d2d5b0': ['127.0.1.1', '127.0.1.2'] })
+    expect(d.keyspaces.system_auth).toBe('NetworkTopologyStrategy {dc-1=2}')
+  })
+})
