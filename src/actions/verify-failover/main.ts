@@ -1,0 +1,293 @@
+// verify-failover: the runbook of procedure.md section E, measured.
+//   1. read and check every input (nothing is touched before they are all valid)
+//   2. precheck the ingress configuration where it can be read
+//   3. restore what an earlier, killed run left behind (the deployment annotation)
+//   4. split check: a sequential test of the observed shares against the expected weights
+//   5. fault: scale a region to 0 / make its pods fail / run the caller's command; measure the
+//      failover from a steady probe stream
+//   6. restore (always, also on SIGINT/SIGTERM and in the post step); measure until the region
+//      serves again
+//   7. report: verdicts, a table per phase, a chart of shares over time, JSON, outputs
+import * as core from '@actions/core'
+import { runAction } from '../../core/entry.ts'
+import { ActionError, PreflightError } from '../../core/errors.ts'
+import { FaultController, restoreFromAnnotation, type RestoreResult } from '../../core/failover/fault.ts'
+import { readPlan, type FailoverPlan } from '../../core/failover/plan.ts'
+import { precheck, type IngressConfigView } from '../../core/failover/precheck.ts'
+import { Prober } from '../../core/failover/probe.ts'
+import { shareChart } from '../../core/failover/render.ts'
+import { clopperPearson, fixedDecision, pct, SplitSprt } from '../../core/failover/stats.ts'
+import { analyzeFault, analyzeRestore, type FaultTiming, type Probe, type RestoreTiming } from '../../core/failover/timing.ts'
+import { Kubectl } from '../../core/kube/kubectl.ts'
+import type { Report } from '../../core/report.ts'
+import { loadTopology } from '../../core/topology.ts'
+import { formatDuration } from '../../core/wait.ts'
+
+export async function run(): Promise<void> {
+  await runAction('verify-failover', async ({ inputs, report }) => {
+    const topoPath = inputs.string('topology')
+    const topo = topoPath ? loadTopology(topoPath) : undefined
+    const plan = readPlan(inputs, topo)!
+    showPlan(plan, report)
+    if (plan.dryRun) {
+      report.status = 'planned'
+      report.note('dry-run: nothing was probed or changed.')
+      return
+    }
+    await checkIngress(plan, report)
+
+    const prober = new Prober({ url: plan.url, rules: plan.rules, intervalMs: plan.intervalMs, timeoutMs: plan.requestTimeoutMs })
+    const fault =
+      plan.fault.mode === 'none'
+        ? undefined
+        : new FaultController(
+            { mode: plan.fault.mode, region: plan.fault.region!, kube: plan.fault.kube, command: plan.fault.command, restoreCommand: plan.fault.restoreCommand, header: plan.fault.header },
+            {
+              saveState: core.saveState,
+              info: core.info,
+              warning: core.warning,
+              setHeader: (h) => {
+                prober.headers = h ? { [h.name]: h.value } : {}
+              }
+            }
+          )
+    const stopSignals = handleSignals(prober, fault, report)
+    try {
+      if (fault) await restoreLeftover(fault, report)
+      const split = await splitPhase(plan, prober, report)
+      let failoverOk = true
+      let restoreOk = true
+      if (fault && !prober.isStopped) {
+        const r = await faultPhases(plan, prober, fault, report)
+        failoverOk = r.failoverOk
+        restoreOk = r.restoreOk
+      }
+      chart(plan, prober.log, report)
+      report.set('probes', prober.log)
+      const verdict = split && failoverOk && restoreOk ? 'pass' : 'fail'
+      report.output('verdict', verdict)
+      if (verdict === 'fail') {
+        const what = [!split && 'the split check', !failoverOk && 'the failover', !restoreOk && 'the restore'].filter(Boolean).join(', ')
+        throw new ActionError(`verify-failover: ${what} failed; see the summary`, 'read the phase tables: the split verdict names the region and shares; the failover table the errors and times')
+      }
+    } finally {
+      // Whatever happened above: undo the fault (idempotent) before leaving.
+      if (fault && !prober.isStopped) await fault.restore().catch((e) => core.error(`restore failed: ${(e as Error).message}; the post step retries`))
+      prober.close()
+      stopSignals()
+    }
+  })
+}
+
+function showPlan(plan: FailoverPlan, report: Report): void {
+  const rows: Array<[string, string]> = [
+    ['ingress', plan.url],
+    ['expected shares', plan.regions.map((r) => `${r} ${pct(plan.expected[r])}`).join(', ')],
+    ['classification', plan.regions.map((r) => `${r}: ${plan.rules[r].source}`).join('; ')],
+    [
+      'split test',
+      plan.splitTest === 'sprt'
+        ? `SPRT alpha ${plan.alpha} beta ${plan.beta} against ${plan.alternatives.map((a) => `${a.region} ${pct(a.share)}`).join(', ') || '-'}; at most ${plan.maxRequests} requests, then the fixed-N test (N ${plan.fixedN})`
+        : `fixed N = ${plan.fixedN} (${plan.regions.length === 2 ? 'exact binomial' : 'chi-square'}), alpha ${plan.alpha}, power ${1 - plan.beta}`
+    ],
+    ['probes', `every ${formatDuration(plan.intervalMs)}, timeout ${formatDuration(plan.requestTimeoutMs)}`],
+    [
+      'fault',
+      plan.fault.mode === 'none'
+        ? 'none'
+        : `${plan.fault.mode} on ${plan.fault.region} for ${formatDuration(plan.fault.durationMs)}${plan.fault.kube ? ` (deployment ${plan.fault.kube.namespace}/${plan.fault.kube.deployment}${plan.fault.kube.context ? `, context ${plan.fault.kube.context}` : ''})` : ''}${plan.fault.header ? ` (header ${plan.fault.header.name})` : ''}; failover = ${plan.consecutive} consecutive survivor responses`
+    ]
+  ]
+  for (const [k, v] of rows) core.info(`${k}: ${v}`)
+  report.table('Plan', ['', ''], rows)
+  report.set('plan', { ...plan, rules: Object.fromEntries(Object.entries(plan.rules).map(([r, x]) => [r, x.source])) })
+}
+
+async function checkIngress(plan: FailoverPlan, report: Report): Promise<void> {
+  if (!plan.configUrl) {
+    report.note('Prechecks on the ingress configuration skipped: no `ingress-config-url`.')
+    return
+  }
+  let cfg: IngressConfigView
+  try {
+    const res = await fetch(plan.configUrl, { signal: AbortSignal.timeout(plan.requestTimeoutMs) })
+    if (!res.ok) throw new Error(`HTTP ${res.status}`)
+    cfg = (await res.json()) as IngressConfigView
+  } catch (e) {
+    throw new PreflightError(`could not read the ingress configuration at ${plan.configUrl}: ${(e as Error).message}`, 'check ingress-config-url, or leave it empty to skip the prechecks')
+  }
+  const findings = precheck(cfg, plan.expected, plan.fault.mode, plan.fault.region)
+  report.table('Prechecks', ['level', 'finding', 'fix'], findings.length ? findings.map((f) => [f.level, f.message, f.fix]) : [['ok', 'ingress configuration fits the drill', '']])
+  for (const f of findings.filter((x) => x.level === 'warning')) core.warning(`${f.message} (${f.fix})`)
+  const errors = findings.filter((f) => f.level === 'error')
+  if (errors.length) throw new PreflightError(`ingress precheck failed:\n${errors.map((f) => `  - ${f.message}\n    fix: ${f.fix}`).join('\n')}`)
+}
+
+async function restoreLeftover(fault: FaultController, report: Report): Promise<void> {
+  const c = await fault.check()
+  if (c.leftover === undefined) return
+  const k = fault.spec.kube!
+  core.warning(`deployment ${k.deployment} carries the annotation of an earlier drill (original replicas ${c.leftover}): restoring it first`)
+  const r = await restoreFromAnnotation(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig }), k, { info: core.info, warning: core.warning })
+  report.note(`Restored first: an earlier drill had left deployment \`${k.deployment}\` at ${c.replicas} replica(s); ${r?.action ?? 'nothing to do'}.`)
+  report.set('restoredLeftover', { from: c.replicas, to: c.leftover })
+}
+
+function handleSignals(prober: Prober, fault: FaultController | undefined, report: Report): () => void {
+  let seen = false
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (seen) {
+      core.info(`${sig} again: still restoring`)
+      return
+    }
+    seen = true
+    core.warning(`${sig}: cancelling the drill and restoring`)
+    prober.stop()
+    const restore: Promise<RestoreResult | undefined> = fault ? fault.restore() : Promise.resolve(undefined)
+    restore
+      .then((r) => {
+        report.error = `cancelled by ${sig}; ${r ? r.action : 'nothing to restore'}`
+      })
+      .catch((e) => {
+        report.error = `cancelled by ${sig}; restore failed: ${(e as Error).message} (the post step retries)`
+      })
+      .finally(async () => {
+        report.status = 'failed'
+        core.setFailed(report.error ?? `cancelled by ${sig}`)
+        prober.close()
+        await report.finish()
+        process.exit(1)
+      })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+async function splitPhase(plan: FailoverPlan, prober: Prober, report: Report): Promise<boolean> {
+  const sprt = new SplitSprt(plan.expected, plan.alternatives, { alpha: plan.alpha, beta: plan.beta })
+  const limit = plan.splitTest === 'sprt' ? plan.maxRequests : plan.fixedN
+  const errors: Record<string, number> = {}
+  let nErrors = 0
+  const started = Date.now()
+  await prober.run('split', {
+    until: (p) => {
+      if (p.kind === 'ok') sprt.observe(p.region!)
+      else {
+        errors[p.kind] = (errors[p.kind] ?? 0) + 1
+        nErrors++
+      }
+      if (nErrors > plan.maxErrors) return true
+      if (plan.splitTest === 'sprt' && sprt.decision !== 'continue') return true
+      return sprt.n >= limit
+    }
+  })
+  const n = sprt.n
+  let decision: 'pass' | 'fail' | 'inconclusive'
+  let reason: string
+  let method: string
+  if (prober.isStopped) {
+    decision = 'inconclusive'
+    reason = 'cancelled'
+    method = '-'
+  } else if (nErrors > plan.maxErrors) {
+    decision = 'fail'
+    reason = `${nErrors} error response(s) (${Object.entries(errors).map(([k, v]) => `${k} ${v}`).join(', ')}) exceed max-errors ${plan.maxErrors}`
+    method = 'errors'
+  } else if (plan.splitTest === 'sprt' && sprt.decision !== 'continue') {
+    decision = sprt.decision
+    reason = sprt.reason
+    method = `SPRT (${sprt.arms.length} arm(s))`
+  } else {
+    const f = fixedDecision(sprt.counts, plan.expected, plan.alternatives, { alpha: plan.alpha, beta: plan.beta })
+    decision = f.decision
+    reason = f.reason
+    method = plan.splitTest === 'sprt' ? `${f.test} (SPRT undecided after ${n})` : f.test
+  }
+  const rows = plan.regions.map((r) => {
+    const k = sprt.counts[r]
+    const ci = clopperPearson(k, n, plan.alpha)
+    const inside = plan.expected[r] >= ci.lower && plan.expected[r] <= ci.upper
+    return [r, pct(plan.expected[r]), k, n ? pct(k / n) : '-', `${pct(ci.lower)} - ${pct(ci.upper)}`, inside ? 'yes' : 'no']
+  })
+  report.table(`Split check: ${decision.toUpperCase()} (N = ${n}, ${method})`, ['region', 'expected', 'responses', 'observed', `${pct(1 - plan.alpha)} Clopper-Pearson`, 'expected inside'], rows)
+  report.note(`**Split: ${decision}** - ${reason}. ${nErrors ? `Errors: ${nErrors}.` : ''} Took ${formatDuration(Date.now() - started)}.`)
+  core.info(`split check: ${decision} after ${n} classified responses: ${reason}`)
+  report.output('split-verdict', decision)
+  report.output('split-n', n)
+  report.output('split-shares', JSON.stringify(Object.fromEntries(plan.regions.map((r) => [r, n ? +(sprt.counts[r] / n).toFixed(4) : 0]))))
+  report.set('split', { decision, reason, method, n, counts: sprt.counts, errors, arms: sprt.arms })
+  return decision === 'pass'
+}
+
+async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultController, report: Report): Promise<{ failoverOk: boolean; restoreOk: boolean }> {
+  const region = plan.fault.region!
+  core.info(`fault: ${plan.fault.mode} on ${region}`)
+  let faultAt: number | undefined
+  let timing: FaultTiming | undefined
+  let restored: RestoreResult | undefined
+  let rt: RestoreTiming | undefined
+  try {
+    faultAt = await fault.inject()
+    if (faultAt === undefined) return { failoverOk: false, restoreOk: true }
+    const probes = await prober.run('fault', { maxMs: plan.fault.durationMs - (Date.now() - faultAt) })
+    timing = analyzeFault(probes, faultAt, region, plan.consecutive)
+  } finally {
+    if (!prober.isStopped) restored = await fault.restore()
+  }
+  const restoreAt = restored?.at ?? Date.now()
+  if (!prober.isStopped) {
+    const probes = await prober.run('restore', { until: (p) => p.kind === 'ok' && p.region === region, maxMs: plan.restoreTimeoutMs })
+    rt = analyzeRestore(probes, restoreAt, region)
+  }
+  const failoverOk = timing.failoverAt !== undefined
+  const restoreOk = rt?.restoreMs !== undefined
+  const fmt = (ms: number | undefined): string => (ms === undefined ? '-' : formatDuration(ms))
+  const errs = Object.entries(timing.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'
+  report.table(`Failover: ${failoverOk ? 'PASS' : 'FAIL'} (${plan.fault.mode} on ${region})`, ['measure', 'value'], [
+    ['fault issued', new Date(faultAt).toISOString()],
+    ['last response from ' + region, fmt(timing.lastFailedMs)],
+    [`failover (first of ${plan.consecutive} consecutive survivor responses)`, fmt(timing.failoverMs)],
+    [`stable (the ${plan.consecutive}th answered)`, fmt(timing.stableMs)],
+    ['errors before failover', `${timing.errorsTotal} (${errs})`],
+    ['after failover', `${timing.afterFailover.survivors}/${timing.afterFailover.probes} from survivors, ${timing.afterFailover.failedRegion} from ${region}, ${timing.afterFailover.errors} errors`],
+    ['probes in the fault phase', timing.probes]
+  ])
+  report.table(`Restore: ${restoreOk ? 'PASS' : 'FAIL'}`, ['measure', 'value'], [
+    ['restore', restored ? `${restored.action} at ${new Date(restored.at).toISOString()}` : 'nothing to restore'],
+    [`${region} serves again after`, fmt(rt?.restoreMs)],
+    ['errors until then', Object.entries(rt?.errors ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || 'none']
+  ])
+  if (!failoverOk) report.note(`**Failover: fail** - no run of ${plan.consecutive} consecutive survivor responses formed within ${formatDuration(plan.fault.durationMs)}.`)
+  if (!restoreOk) report.note(`**Restore: fail** - ${region} did not answer within ${formatDuration(plan.restoreTimeoutMs)} after the restore.`)
+  const out = (k: string, v: number | undefined): void => {
+    if (v !== undefined) report.output(k, Math.round(v))
+  }
+  report.output('failover-verdict', failoverOk ? 'pass' : 'fail')
+  out('fault-at', faultAt)
+  out('failover-ms', timing.failoverMs)
+  out('failover-at', timing.failoverAt)
+  out('last-failed-ms', timing.lastFailedMs)
+  out('stable-ms', timing.stableMs)
+  report.output('errors', JSON.stringify(timing.errors))
+  out('restore-at', restored?.at)
+  out('restore-ms', rt?.restoreMs)
+  out('restored-at', rt?.servedAt)
+  report.set('failover', { region, mode: plan.fault.mode, faultAt, ...timing })
+  report.set('restore', { ...restored, ...rt })
+  return { failoverOk, restoreOk }
+}
+
+function chart(plan: FailoverPlan, log: Probe[], report: Report): void {
+  const marks: Array<{ label: string; at: number }> = []
+  const first = (phase: string): number | undefined => log.find((p) => p.phase === phase)?.t
+  const f = first('fault')
+  const r = first('restore')
+  if (f !== undefined) marks.push({ label: 'fault', at: f })
+  if (r !== undefined) marks.push({ label: 'restore', at: r })
+  const c = shareChart(log, plan.regions, marks)
+  if (c) report.note(c)
+}

@@ -1,0 +1,45 @@
+// The post step (post-if: always()): runs after main whatever happened, also after a cancel.
+// Undoes the fault main recorded in its state; idempotent, so it is harmless after a main that
+// already restored. For scale-to-zero the deployment's annotation is the source of truth.
+import * as core from '@actions/core'
+import { runAction } from '../../core/entry.ts'
+import { run as exec } from '../../core/exec.ts'
+import { restoreFromAnnotation, type FaultRecord } from '../../core/failover/fault.ts'
+import { Kubectl } from '../../core/kube/kubectl.ts'
+
+export async function runPost(): Promise<void> {
+  await runAction('verify-failover-post', async ({ report }) => {
+    const raw = core.getState('fault')
+    if (!raw) {
+      core.info('verify-failover post: no fault was injected; nothing to restore')
+      report.status = 'unchanged'
+      return
+    }
+    const rec = JSON.parse(raw) as FaultRecord
+    const restoredByMain = core.getState('restored') === 'true'
+    if (rec.mode === 'scale-to-zero' && rec.kube) {
+      const k = rec.kube
+      const r = await restoreFromAnnotation(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${rec.region}` }), k, { info: core.info, warning: core.warning })
+      report.note(r ? `post: ${r.action} (main had not).` : `post: deployment \`${k.deployment}\` carries no drill annotation; nothing to restore.`)
+      report.output('restored', r ? 'true' : 'false')
+      if (!r) report.status = 'unchanged'
+      return
+    }
+    if (restoredByMain) {
+      core.info('verify-failover post: main already restored the fault')
+      report.status = 'unchanged'
+      return
+    }
+    const cmd = core.getInput('restore-command')
+    if (cmd) {
+      await exec('bash', ['-c', cmd], { env: { MR_FAULT_REGION: rec.region }, echoOutput: true, timeoutMs: 120000 })
+      report.note('post: ran restore-command.')
+      report.output('restored', 'true')
+    } else {
+      core.info('verify-failover post: header fault ends with the probes; nothing to restore')
+      report.status = 'unchanged'
+    }
+  })
+}
+
+await runPost()

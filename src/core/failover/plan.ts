@@ -1,0 +1,270 @@
+// verify-failover's inputs, read and checked as a whole before anything is changed: regions and
+// expected weights, how to recognise each region's responses, the statistics, the fault. Every
+// problem is collected (InputReader) so a user fixes them in one round.
+import { ActionError, InputError } from '../errors.ts'
+import type { InputReader } from '../inputs.ts'
+import { rules } from '../patterns.ts'
+import type { Topology } from '../topology.ts'
+import { formatDuration } from '../wait.ts'
+import { parseRule, type ClassifyRule } from './classify.ts'
+import { defaultAlternatives, requiredNFixed, type Alternative } from './stats.ts'
+
+export const FAULT_MODES = ['none', 'scale-to-zero', 'failing-pods', 'command'] as const
+export type FaultMode = (typeof FAULT_MODES)[number]
+
+export interface KubeFaultTarget {
+  context?: string
+  kubeconfig?: string
+  namespace: string
+  deployment: string
+}
+
+export interface FailoverPlan {
+  url: string
+  configUrl?: string
+  regions: string[]
+  /** Expected shares, summing to 1. */
+  expected: Record<string, number>
+  rules: Record<string, ClassifyRule>
+  alpha: number
+  beta: number
+  alternatives: Alternative[]
+  splitTest: 'sprt' | 'fixed'
+  maxRequests: number
+  /** For split-test fixed: the N the exact / chi-square test needs. */
+  fixedN: number
+  maxErrors: number
+  intervalMs: number
+  requestTimeoutMs: number
+  fault: {
+    mode: FaultMode
+    region?: string
+    durationMs: number
+    command?: string
+    restoreCommand?: string
+    header?: { name: string; value: string }
+    kube?: KubeFaultTarget
+  }
+  consecutive: number
+  restoreTimeoutMs: number
+  dryRun: boolean
+}
+
+export const ANNOTATION = 'mr-actions.io/original-replicas'
+
+/** "eastus=90, westeurope=10" (percent summing to 100, or fractions summing to 1). */
+export function parseWeights(text: string): { ok: Record<string, number> } | { error: string } {
+  const out: Record<string, number> = {}
+  const items = text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (items.length < 2) return { error: 'give at least two regions as region=weight' }
+  for (const it of items) {
+    const m = /^([A-Za-z0-9-]+)\s*[=:]\s*(\S+)$/.exec(it)
+    if (!m) return { error: `'${it}' is not region=weight` }
+    const w = Number(m[2])
+    if (!Number.isFinite(w) || w < 0) return { error: `weight of ${m[1]} is not a non-negative number ('${m[2]}')` }
+    if (m[1] in out) return { error: `region ${m[1]} is listed twice` }
+    out[m[1]] = w
+  }
+  const sum = Object.values(out).reduce((a, b) => a + b, 0)
+  const scale = Math.abs(sum - 100) < 1e-6 ? 100 : Math.abs(sum - 1) < 1e-9 ? 1 : 0
+  if (!scale) return { error: `weights sum to ${+sum.toFixed(6)}, not 100 (percent) or 1 (fractions)` }
+  if (Object.values(out).filter((w) => w > 0).length < 2) return { error: 'at least two regions need a weight above 0 for a split to check' }
+  for (const k of Object.keys(out)) out[k] /= scale
+  return { ok: out }
+}
+
+/** Lines "<region> <body|header|json> <spec>". */
+export function parseClassify(text: string): { ok: Record<string, { kind: string; spec: string }> } | { error: string } {
+  const out: Record<string, { kind: string; spec: string }> = {}
+  for (const raw of text.split('\n')) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#')) continue
+    const m = /^([A-Za-z0-9-]+)\s+(\S+)\s+(.+)$/.exec(line)
+    if (!m) return { error: `'${line}' is not '<region> <body|header|json> <rule>'` }
+    if (m[1] in out) return { error: `region ${m[1]} has two rules` }
+    out[m[1]] = { kind: m[2], spec: m[3] }
+  }
+  return { ok: out }
+}
+
+/** "region=share" items; "doubled" (or empty) for the default. */
+export function parseAlternative(text: string, expected: Record<string, number>): { ok: Alternative[] } | { error: string } {
+  const t = text.trim()
+  if (t === '' || t === 'doubled') return { ok: defaultAlternatives(expected) }
+  const out: Alternative[] = []
+  for (const it of t.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9-]+)\s*=\s*(\S+)$/.exec(it)
+    if (!m) return { error: `'${it}' is not region=share` }
+    if (!(m[1] in expected)) return { error: `region ${m[1]} is not in weights` }
+    let share = Number(m[2].replace(/%$/, ''))
+    if (m[2].endsWith('%')) share /= 100
+    if (!Number.isFinite(share) || share <= 0 || share >= 1) return { error: `share '${m[2]}' for ${m[1]} is not in (0, 1) (or 0%-100%)` }
+    if (Math.abs(share - expected[m[1]]) < 1e-9) return { error: `the alternative for ${m[1]} equals its expected share` }
+    if (expected[m[1]] === 0) return { error: `${m[1]} has expected share 0; any response from it fails the check already` }
+    out.push({ region: m[1], share })
+  }
+  return { ok: out }
+}
+
+export function readPlan(inputs: InputReader, topo: Topology | undefined): FailoverPlan | undefined {
+  const tRegions = topo?.regions ?? {}
+  // Regions come from the weights; the topology fills URLs and rules.
+  const weightsText = inputs.requiredString('weights', { accepted: "region=weight pairs such as 'eastus=90, westeurope=10'" })
+  let expected: Record<string, number> = {}
+  if (weightsText) {
+    const w = parseWeights(weightsText)
+    if ('error' in w) inputs.fail(new InputError('weights', `${w.error} (got '${weightsText}')`, "region=weight pairs summing to 100, e.g. 'eastus=90, westeurope=10'"))
+    else expected = w.ok
+  }
+  const regions = Object.keys(expected)
+  if (topo) {
+    for (const r of regions) {
+      if (!(r in tRegions)) inputs.fail(new InputError('weights', `region '${r}' is not in topology ${topo.path}`, `use regions from the topology: ${Object.keys(tRegions).join(', ')}`))
+    }
+  }
+  const firstUrl = regions.map((r) => tRegions[r]?.ingress.url).find(Boolean)
+  const url = inputs.requiredString('ingress-url', {
+    pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/,
+    accepted: 'an http(s) URL such as https://api.example.com/hello',
+    fallback: { from: 'topology regions.<region>.ingress.url', value: firstUrl }
+  })
+  const configUrl = inputs.string('ingress-config-url', { pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, accepted: 'an http(s) URL of the ingress configuration (JSON)' })
+
+  // Classification: the input's lines first, then the topology's ingress.{body,header,json}.
+  const clsText = inputs.string('classify') ?? ''
+  const cls = parseClassify(clsText)
+  const specs: Record<string, { kind: string; spec: string; from: string }> = {}
+  if ('error' in cls) inputs.fail(new InputError('classify', cls.error, "one line per region: '<region> body <regex>' | '<region> header <name>: <regex>' | '<region> json <path>=<value>'"))
+  else {
+    for (const [r, s] of Object.entries(cls.ok)) {
+      if (regions.length && !regions.includes(r)) inputs.fail(new InputError('classify', `region '${r}' is not in weights`, `classify only the regions in weights: ${regions.join(', ')}`))
+      specs[r] = { ...s, from: "input 'classify'" }
+    }
+  }
+  for (const r of regions) {
+    if (specs[r]) continue
+    const ing = tRegions[r]?.ingress
+    const k = ing?.body !== undefined ? 'body' : ing?.header !== undefined ? 'header' : ing?.json !== undefined ? 'json' : undefined
+    if (k) specs[r] = { kind: k, spec: ing![k]!, from: `topology regions.${r}.ingress.${k}` }
+    else inputs.fail(new InputError('classify', `no rule for region '${r}' (and no topology regions.${r}.ingress.body/header/json)`, `add a line '${r} header x-region: ^${r}$' or similar`))
+  }
+  const parsedRules: Record<string, ClassifyRule> = {}
+  for (const [r, s] of Object.entries(specs)) {
+    const p = parseRule(s.kind, s.spec)
+    if ('error' in p) inputs.fail(new ActionError(`${s.from}: rule for ${r} '${s.kind} ${s.spec}': ${p.error}`, "rules are '<body|header|json> <spec>': body <regex>, header <name>: <regex>, json <path>=<value>"))
+    else parsedRules[r] = p.rule
+  }
+
+  const alpha = inputs.number('alpha', { min: 0, max: 0.5, exclusiveMin: true, default: 0.01 }) ?? 0.01
+  const beta = inputs.number('beta', { min: 0, max: 0.5, exclusiveMin: true, default: 0.01 }) ?? 0.01
+  let alternatives: Alternative[] = []
+  const altText = inputs.string('alternative') ?? ''
+  if (regions.length) {
+    const a = parseAlternative(altText, expected)
+    if ('error' in a) inputs.fail(new InputError('alternative', `${a.error} (got '${altText}')`, "'doubled' or region=share items such as 'westeurope=0.2'"))
+    else alternatives = a.ok
+  }
+  const splitTest = inputs.choice('split-test', ['sprt', 'fixed'] as const, { default: 'sprt' }) ?? 'sprt'
+  const maxRequests = inputs.int('max-requests', { min: 10, max: 1000000, default: 1000 }) ?? 1000
+  const maxErrors = inputs.int('max-errors', { min: 0, default: 0 }) ?? 0
+  const intervalMs = inputs.duration('probe-interval', { default: 100, maxMs: 60000 }) ?? 100
+  const requestTimeoutMs = inputs.duration('request-timeout', { default: 2000, minMs: 10, maxMs: 120000 }) ?? 2000
+
+  const mode = inputs.choice('fault-mode', FAULT_MODES, { default: 'none' }) ?? 'none'
+  const faultRegion = inputs.string('fault-region', { pattern: rules.region.re, accepted: rules.region.accepted })
+  if (mode !== 'none') {
+    if (!faultRegion) inputs.fail(new InputError('fault-region', `is required with fault-mode ${mode}`, `name the region to fail, one of ${regions.join(', ') || 'the regions in weights'}`))
+    else if (regions.length && !regions.includes(faultRegion)) inputs.fail(new InputError('fault-region', `region '${faultRegion}' is not in weights`, `one of ${regions.join(', ')}`))
+    else if (regions.length && regions.filter((r) => r !== faultRegion && expected[r] > 0).length === 0) {
+      inputs.fail(new InputError('fault-region', `no other region with a weight above 0 would be left to serve`, 'fail a region whose traffic has somewhere to go'))
+    }
+  }
+  const durationMs = inputs.duration('fault-duration', { default: 30000, minMs: 100, maxMs: 3600000 }) ?? 30000
+  const command = inputs.string('fault-command')
+  const restoreCommand = inputs.string('restore-command')
+  const headerText = inputs.string('fault-header')
+  let header: { name: string; value: string } | undefined
+  if (headerText) {
+    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*:\s*(.+)$/.exec(headerText)
+    if (!m) inputs.fail(new InputError('fault-header', `'${headerText}' is not 'name: value'`, "e.g. 'x-mr-fail: eastus'"))
+    else header = { name: m[1].toLowerCase(), value: m[2].trim() }
+  }
+  if (mode === 'command' && !command) inputs.fail(new InputError('fault-command', 'is required with fault-mode command', 'give the command that injects the fault'))
+  if ((mode === 'command' || (mode === 'failing-pods' && command)) && !restoreCommand) {
+    inputs.fail(new InputError('restore-command', `is required with a fault-command (mode ${mode}): the drill must be able to undo what it did`, 'give the command that undoes the fault'))
+  }
+  if (mode === 'failing-pods' && !command && !header) inputs.fail(new InputError('fault-mode', 'failing-pods needs fault-command (+ restore-command) or fault-header', "e.g. fault-header: 'x-mr-fail: eastus'"))
+  if (mode !== 'failing-pods' && header) inputs.fail(new InputError('fault-header', `is only used with fault-mode failing-pods (got mode ${mode})`, 'remove it or set fault-mode: failing-pods'))
+  if (mode === 'scale-to-zero' && command) inputs.fail(new InputError('fault-command', 'is not used with fault-mode scale-to-zero', 'remove it, or use fault-mode command'))
+
+  const consecutive = inputs.int('consecutive', { min: 1, max: 10000, default: 10 }) ?? 10
+  const restoreTimeoutMs = inputs.duration('restore-timeout', { default: 120000, minMs: 100, maxMs: 3600000 }) ?? 120000
+
+  let kube: KubeFaultTarget | undefined
+  if (mode === 'scale-to-zero' && faultRegion) {
+    const tr = tRegions[faultRegion]
+    const deployment = inputs.requiredString('deployment', {
+      pattern: rules.kubeName.re,
+      accepted: rules.kubeName.accepted,
+      fallback: { from: `topology regions.${faultRegion}.service.deployment`, value: tr?.service.deployment }
+    })
+    const namespace =
+      inputs.string('namespace', {
+        pattern: rules.kubeName.re,
+        accepted: rules.kubeName.accepted,
+        fallback: { from: `topology regions.${faultRegion}.service.namespace`, value: tr?.service.namespace ?? tr?.kube.namespace }
+      }) ?? 'default'
+    const context = inputs.string('kube-context', {
+      pattern: rules.kubeContext.re,
+      accepted: rules.kubeContext.accepted,
+      fallback: { from: `topology regions.${faultRegion}.kube.context`, value: tr?.kube.context }
+    })
+    const kubeconfig = inputs.string('kubeconfig', { fallback: { from: `topology regions.${faultRegion}.kube.kubeconfig`, value: tr?.kube.kubeconfig } })
+    kube = { deployment, namespace, context, kubeconfig }
+  }
+  if (faultRegion && mode !== 'none' && durationMs < intervalMs * (consecutive + 2)) {
+    inputs.fail(
+      new InputError(
+        'fault-duration',
+        `${formatDuration(durationMs)} is too short to see ${consecutive} consecutive responses at a probe interval of ${formatDuration(intervalMs)}`,
+        `make it at least ${formatDuration(intervalMs * (consecutive + 2))}, or lower consecutive / probe-interval`
+      )
+    )
+  }
+  let fixedN = 0
+  if (!inputs.failed && regions.length) {
+    try {
+      fixedN = requiredNFixed(expected, alternatives, { alpha, beta })
+    } catch (e) {
+      inputs.fail(new InputError('alternative', (e as Error).message, 'choose an alternative further from the expected shares'))
+    }
+    if (splitTest === 'fixed' && fixedN > maxRequests) {
+      inputs.fail(new InputError('max-requests', `${maxRequests} is below the ${fixedN} requests the fixed-N test needs at alpha ${alpha} / power ${1 - beta}`, `raise max-requests to ${fixedN} or use split-test: sprt`))
+    }
+  }
+  const dryRun = inputs.bool('dry-run', { default: false })
+  inputs.done()
+  return {
+    url,
+    configUrl,
+    regions,
+    expected,
+    rules: parsedRules,
+    alpha,
+    beta,
+    alternatives,
+    splitTest,
+    maxRequests,
+    fixedN,
+    maxErrors,
+    intervalMs,
+    requestTimeoutMs,
+    fault: { mode, region: faultRegion, durationMs, command, restoreCommand, header, kube },
+    consecutive,
+    restoreTimeoutMs,
+    dryRun
+  }
+}
