@@ -3,7 +3,7 @@
 // described in validate.ts (inputReads, actionSources).
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, actionMetaOf, checkSourceInputs, inputReads, literalMentions, ourActions } from './validate.ts'
+import { ROOT, actionMetaOf, checkSourceInputs, helperReads, inputReads, literalMentions, ourActions } from './validate.ts'
 
 describe('inputReads recognises the ways our code reads inputs', () => {
   const src = [
@@ -42,9 +42,22 @@ describe('inputReads recognises the ways our code reads inputs', () => {
   test('line numbers point at the call', () => {
     expect(reads.find((r) => r.name === 'mode')!.line).toBe(3)
   })
-  test('literalMentions sees quoted strings only', () => {
-    const m = literalMentions("const k = ['alpha', \"beta\"]; // gamma")
+  test('literalMentions sees string literals only, undisturbed by apostrophes in comments or regexes', () => {
+    const m = literalMentions("// the action's inputs\nconst re = /['\"]/\nconst k = ['alpha', \"beta\"]; // 'gamma'")
     expect([...m]).toEqual(['alpha', 'beta'])
+  })
+  test('helperReads follows a same-file helper that passes its parameter to a getter', () => {
+    const src = [
+      "const dc = (input: string, region: unknown) => inputs.requiredString(input, { fallback: region })",
+      'function region(inputs: InputReader, topo: unknown, input: string) { return inputs.string(input) }',
+      "const a = dc('source-datacenter', s)",
+      "const b = region(inputs, topo, 'target-region')",
+      'const c = dc(`${side}-dc`, s)',
+      "const d = unrelated('not-an-input')"
+    ].join('\n')
+    const r = helperReads(src, 'x.ts')
+    expect(r.map((x) => x.name)).toEqual(['source-datacenter', 'target-region', '${side}-dc'])
+    expect(r[2].pattern!.test('target-dc')).toBe(true)
   })
 })
 

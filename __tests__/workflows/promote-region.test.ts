@@ -60,7 +60,7 @@ test.each(STAGES)("%s calls exactly one of the suite's actions (%s), or runs the
 })
 
 test('seed and finalize run configure-seed-host in their two modes', () => {
-  expect(jobs.seed.steps.find((s) => s.id === 'stage')!.with!.mode).toBe('seed')
+  expect(jobs.seed.steps.find((s) => s.id === 'stage')!.with!.mode).toBe('configure')
   expect(jobs.finalize.steps.find((s) => s.id === 'stage')!.with!.mode).toBe('finalize')
 })
 
@@ -97,10 +97,10 @@ test('permissions: id-token write (OIDC) and contents read, nothing more', () =>
   expect(doc.permissions).toEqual({ 'id-token': 'write', contents: 'read' })
 })
 
-test('the inputs callers use are typed, and the required ones are the three a promotion needs', () => {
+test('the inputs callers use are typed, and the required ones are what a promotion needs', () => {
   const inputs = doc.on.workflow_call.inputs as Record<string, { type: string; required?: boolean }>
   for (const [, spec] of Object.entries(inputs)) expect(['string', 'boolean', 'number']).toContain(spec.type)
-  expect(Object.entries(inputs).filter(([, s]) => s.required).map(([k]) => k).sort()).toEqual(['source-region', 'target-region', 'topology'])
+  expect(Object.entries(inputs).filter(([, s]) => s.required).map(([k]) => k).sort()).toEqual(['expected-weights', 'source-region', 'target-region', 'topology'])
   expect(inputs['dry-run'].type).toBe('boolean')
   for (const k of ['install-command', 'environment-prefix']) expect(inputs[k]).toBeDefined()
 })

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 import YAML from 'yaml'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
 import { convertActionTemplate, type ActionTemplate } from '@actions/workflow-parser/actions/action-template'
@@ -187,10 +188,12 @@ export interface InputRead {
  *   template literal (`const input = \`${role}-peering-name\``)
  * A template literal with substitutions becomes a pattern (each ${...} = one or more name
  * characters), so `${side}-vnet` counts for source-vnet and target-vnet.
- * Not recognised (the limits): names passed as a function parameter (`inputs.string(name)` inside
- * a helper called with several names), built by concatenation ('a' + b), held in a variable of
- * another file, or read through a getter with another method name. Such reads are invisible to the
- * "read but undeclared" check; for "declared but never read", see literalMentions below.
+ * and, through helperReads below, a same-file helper that passes its parameter to a getter.
+ * Not recognised (the limits): names built by concatenation ('a' + b), held in a variable of
+ * another file, passed through two helper levels or across files, or read through a getter with
+ * another method name. Such reads are invisible to the "read but undeclared" check; for
+ * "declared but never read" a declared name that is at least a string literal in the action's
+ * code is accepted and reported (mentionedOnly).
  */
 export function inputReads(source: string, file: string): InputRead[] {
   const out: InputRead[] = []
@@ -233,10 +236,66 @@ function toPattern(template: string): RegExp {
   return new RegExp(`^${parts.join('[A-Za-z0-9_-]+')}$`)
 }
 
-/** Every quoted string literal in a source text (for "the name is at least mentioned"). */
+/**
+ * Every string literal in a source text (for "the name is at least mentioned"), read with the
+ * TypeScript parser, so comments, regex literals and apostrophes cannot pair quotes wrongly.
+ */
 export function literalMentions(source: string): Set<string> {
   const out = new Set<string>()
-  for (const m of source.matchAll(/'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`/g)) out.add(m[1] ?? m[2] ?? m[3])
+  const sf = ts.createSourceFile('x.ts', source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS)
+  const visit = (n: ts.Node): void => {
+    if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) out.add(n.text)
+    ts.forEachChild(n, visit)
+  }
+  visit(sf)
+  return out
+}
+
+/**
+ * Reads through a helper: a function (declaration or arrow) that passes one of its parameters as
+ * the name to a getter, e.g. `const dc = (input: string) => inputs.requiredString(input, ...)`,
+ * called with a literal: `dc('source-datacenter', source)`. One level deep, same file.
+ */
+export function helperReads(source: string, file: string): InputRead[] {
+  const getters = new Set([...READER_GETTERS, ...CORE_GETTERS])
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
+  // helper name -> index of the parameter used as an input name
+  const helpers = new Map<string, number>()
+  const scan = (name: string, fn: ts.SignatureDeclaration & { body?: ts.Node }): void => {
+    const params = fn.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''))
+    const look = (n: ts.Node): void => {
+      if (ts.isCallExpression(n)) {
+        const callee = n.expression
+        const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : ''
+        const arg = n.arguments[0]
+        if (getters.has(method) && arg && ts.isIdentifier(arg) && params.includes(arg.text)) helpers.set(name, params.indexOf(arg.text))
+      }
+      ts.forEachChild(n, look)
+    }
+    if (fn.body) look(fn.body)
+  }
+  const find = (n: ts.Node): void => {
+    if (ts.isFunctionDeclaration(n) && n.name) scan(n.name.text, n)
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) {
+      scan(n.name.text, n.initializer)
+    }
+    ts.forEachChild(n, find)
+  }
+  find(sf)
+  const out: InputRead[] = []
+  const calls = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && helpers.has(n.expression.text)) {
+      const arg = n.arguments[helpers.get(n.expression.text)!]
+      const line = sf.getLineAndCharacterOfPosition(n.getStart()).line + 1
+      if (arg && (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg))) out.push({ name: arg.text, file, line })
+      else if (arg && ts.isTemplateExpression(arg)) {
+        const text = arg.getText().slice(1, -1)
+        out.push({ name: text, pattern: toPattern(text), file, line })
+      }
+    }
+    ts.forEachChild(n, calls)
+  }
+  calls(sf)
   return out
 }
 
@@ -340,7 +399,7 @@ export function checkSourceInputs(srcDir: string, declared: string[]): SourceChe
   const mentions = new Set<string>()
   for (const f of files) {
     const text = readFileSync(f, 'utf8')
-    reads.push(...inputReads(text, relative(ROOT, f)))
+    reads.push(...inputReads(text, relative(ROOT, f)), ...helperReads(text, relative(ROOT, f)))
     for (const m of literalMentions(text)) mentions.add(m)
   }
   const matches = (r: InputRead, name: string): boolean => (r.pattern ? r.pattern.test(name) : r.name === name)
