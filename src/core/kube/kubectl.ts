@@ -120,17 +120,17 @@ export class Kubectl {
 
   /** `kubectl create -f -` with the object on stdin. */
   async create(obj: KubeObject, namespace?: string): Promise<void> {
-    await this.run(['create', '-f', '-'], namespace, { stdin: JSON.stringify(obj) })
+    await this.run(['create', '-f', '-'], namespace, { stdin: JSON.stringify(inNamespace(obj, namespace)) })
   }
 
   /** `kubectl replace -f -` (PUT) with the object on stdin. */
   async replace(obj: KubeObject, namespace?: string): Promise<void> {
-    await this.run(['replace', '-f', '-'], namespace, { stdin: JSON.stringify(obj) })
+    await this.run(['replace', '-f', '-'], namespace, { stdin: JSON.stringify(inNamespace(obj, namespace)) })
   }
 
   /** `kubectl apply -f -` with the object on stdin. */
   async apply(obj: KubeObject, namespace?: string): Promise<void> {
-    await this.run(['apply', '-f', '-'], namespace, { stdin: JSON.stringify(obj) })
+    await this.run(['apply', '-f', '-'], namespace, { stdin: JSON.stringify(inNamespace(obj, namespace)) })
   }
 
   /** `kubectl exec -i POD -- cmd...`; stdin (which may carry secrets) is fed to the command. */
@@ -154,6 +154,12 @@ export class Kubectl {
 }
 
 // ---- pure helpers -------------------------------------------------------------------------
+
+/** The object placed in `namespace` (kubectl refuses an object whose namespace differs from -n). */
+export function inNamespace<T extends KubeObject>(obj: T, namespace?: string): T {
+  if (!namespace || obj.kind === 'Namespace' || obj.metadata.namespace === namespace) return obj
+  return { ...obj, metadata: { ...obj.metadata, namespace } }
+}
 
 const isNotFound = (stderr: string): boolean => /\(NotFound\)|not found/i.test(stderr)
 const firstLine = (s: string): string => s.trim().split('\n')[0] ?? ''
