@@ -802,7 +802,7 @@ class Cluster implements KubeCluster {
     }
     if (p === '/openapi/v2' || p.startsWith('/openapi/')) {
       // No schemas: kubectl then skips client-side validation for every kind (an empty document).
-      return send(200, Buffer.alloc(0), 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf')
+      return send(200, Buffer.alloc(0), 'application/octet-stream')
     }
     let group: string
     let version: string
@@ -964,6 +964,7 @@ class Cluster implements KubeCluster {
     }
     const table = wantsTable(req)
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' })
+    res.flushHeaders() // a client waits for the headers before it reads events
     this.openResponses.add(res)
     const match = (o: KubeObject): boolean => labelMatch(o.metadata.labels ?? {}) && fieldMatch(o)
     const send = (type: string, o: KubeObject): void => {
@@ -1070,7 +1071,8 @@ class Cluster implements KubeCluster {
       res.end(text)
       return
     }
-    res.write(text)
+    res.flushHeaders()
+    if (text.length) res.write(text)
     this.openResponses.add(res)
     const f = file
     const timer = setInterval(() => {
@@ -1225,7 +1227,9 @@ class Cluster implements KubeCluster {
     this.server.closeAllConnections()
     for (const s of this.sockets) s.destroy()
     await closed
-    await Promise.race([this.settled(), new Promise((r) => setTimeout(r, 2000))])
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.settled(), new Promise<void>((r) => (timer = setTimeout(r, 2000)))])
+    clearTimeout(timer)
   }
 }
 
