@@ -100,3 +100,18 @@ describe('targetNodes and gates', () => {
     expect(rebuildGates(r, { sourceDc: 'dc-1', keyspaces: [] }, 'dc-2', targetNodes(r, p, 'dc-2'))).toEqual([])
   })
 })
+
+describe('decide with Cassandra range evidence', () => {
+  const req = { sourceDc: 'dc-1', keyspaces: [] }
+  it('a node whose every range is available is done even when our state is gone (pod restarted)', () => {
+    expect(decide({ run: { kind: 'none' }, streaming: false, ranges: 'complete' }, req).action).toBe('skip')
+  })
+  it('a partly streamed node is resumed, and the why names the 4.1+ requirement', () => {
+    const d = decide({ run: { kind: 'lost', what: 'dc-1', log: '' }, streaming: false, ranges: 'partial' }, req)
+    expect(d.action).toBe('start')
+    expect(d.why).toMatch(/reset_bootstrap_progress/)
+  })
+  it('a running job wins over range evidence (never started twice)', () => {
+    expect(decide({ run: { kind: 'running', what: 'dc-1', pid: 1 }, streaming: true, ranges: 'complete' }, req).action).toBe('attach')
+  })
+})

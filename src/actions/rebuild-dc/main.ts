@@ -19,7 +19,7 @@ import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods, type DatastoreCredentials } from '../../core/cassandra/nodetool.ts'
 import type { RingNode } from '../../core/cassandra/status.ts'
 import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, type TargetNode } from '../../core/cassandra/rebuild-plan.ts'
-import { inspectNode, type NodeResult, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
+import { inspectNode, type NodeResult, readCoverage, readRings, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
 import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
 import {
   compareCounts,
@@ -73,6 +73,7 @@ export async function run(): Promise<void> {
 
     // 3. Plan: order and what each node needs.
     const lanes = rebuildLanes(targets, cfg.parallelRacks)
+    const rings = await readRings(nodetool, firstTarget, scope.covered.map((k) => k.name))
     const ctx: RebuildContext = {
       nodetool,
       stateDir: cfg.stateDir,
@@ -81,7 +82,15 @@ export async function run(): Promise<void> {
       progressMs: cfg.progressMs,
       stallMs: cfg.stallMs,
       deadline,
-      log: (l) => core.info(l)
+      log: (l) => core.info(l),
+      coverage: async (node) => {
+        try {
+          return await readCoverage(cql, node, rings)
+        } catch (e) {
+          core.warning(`${node.pod}: could not read system.available_ranges_v2 (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state only`)
+          return 'unknown'
+        }
+      }
     }
     const decisions = new Map<string, Decision>()
     for (const n of targets) decisions.set(n.pod, (await inspectNode(ctx, n)).decision)

@@ -2,6 +2,7 @@
 // node given what the pod and Cassandra say (resume decisions). No I/O here.
 import { ActionError } from '../errors.ts'
 import { sortPods } from '../kube/kubectl.ts'
+import type { Coverage } from './rebuild-ranges.ts'
 import type { RingNode } from './status.ts'
 
 /** A node of the new DC together with the pod that runs it. */
@@ -44,6 +45,8 @@ export interface NodeEvidence {
   run: PodRun
   /** `nodetool netstats` shows a Rebuild stream plan on this node. */
   streaming: boolean
+  /** Cassandra's record (system.available_ranges_v2 vs describering) for the keyspaces in scope. */
+  ranges?: Coverage
 }
 
 export type Decision =
@@ -66,6 +69,10 @@ export function decide(e: NodeEvidence, req: RebuildRequest): Decision {
     return { action: 'attach', why: 'Cassandra is rebuilding (netstats) without a live wrapper: waiting for it', thenStart: true }
   }
   if (r.kind === 'exited' && r.rc === 0 && r.what === key) return { action: 'skip', why: 'already rebuilt from this source (exit 0 recorded)' }
+  if (e.ranges === 'complete') return { action: 'skip', why: 'every range this node replicates is already streamed (system.available_ranges_v2)' }
+  if (e.ranges === 'partial') {
+    return { action: 'start', why: 'partly streamed earlier (system.available_ranges_v2): resuming; Cassandra 4.1+ needs -Dcassandra.reset_bootstrap_progress=false on the node for that' }
+  }
   if (r.kind === 'exited' && r.rc === 0) return { action: 'start', why: `rebuilt earlier for another request (${r.what})` }
   if (r.kind === 'exited') return { action: 'start', why: `the previous rebuild failed (exit ${r.rc}): retrying, streamed ranges are kept` }
   if (r.kind === 'lost') return { action: 'start', why: 'the previous rebuild was interrupted: resuming, streamed ranges are kept' }

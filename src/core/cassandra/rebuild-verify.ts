@@ -4,7 +4,7 @@
 // count then only sees its own DC's replicas). Also the pre-rebuild gate that the keyspaces
 // replicate to both DCs (a rebuild before expand-keyspaces streams nothing and "succeeds").
 import { ActionError } from '../errors.ts'
-import { type Cqlsh, cqlIdent, parseJsonRows } from './cqlsh.ts'
+import { type Cqlsh, cqlIdent } from './cqlsh.ts'
 import { KEYSPACES_QUERY, type Keyspace, type KeyspaceRow, rfOf, toKeyspaces } from './keyspaces.ts'
 import { formatBytes } from './rebuild-progress.ts'
 import type { RingNode } from './status.ts'
@@ -75,7 +75,16 @@ export function countStatements(tables: TableRef[]): string[] {
 /** Counts by table index from the session's output (each row `{"n<i>": <count>}`). */
 export function parseCounts(stdout: string, n: number): (number | undefined)[] {
   const out: (number | undefined)[] = Array.from({ length: n }, () => undefined)
-  for (const row of parseJsonRows<Record<string, unknown>>(stdout)) {
+  // Several SELECTs in one session: every `{...}` line is one row (parseJsonRows expects one query).
+  for (const line of stdout.split('\n')) {
+    const t = line.trim()
+    if (!t.startsWith('{')) continue
+    let row: Record<string, unknown>
+    try {
+      row = JSON.parse(t) as Record<string, unknown>
+    } catch {
+      continue
+    }
     for (const [k, v] of Object.entries(row)) {
       const m = /^n(\d+)$/.exec(k)
       if (m && Number(m[1]) < n && typeof v === 'number') out[Number(m[1])] = v

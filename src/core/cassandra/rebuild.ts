@@ -14,7 +14,9 @@
 import { ActionError, TimeoutError } from '../errors.ts'
 import { type Deadline, formatDuration, sleep as realSleep } from '../wait.ts'
 import { type NetStats, parseNetStats, receiveProgress } from './netstats.ts'
+import type { Cqlsh } from './cqlsh.ts'
 import type { Nodetool } from './nodetool.ts'
+import { availableRanges, type Coverage, coverage, parseDescribeRing, type RingRange } from './rebuild-ranges.ts'
 import { decide, type Decision, type PodRun, type RebuildRequest, rebuildArgs, requestKey, type TargetNode } from './rebuild-plan.ts'
 import { formatBytes, NodeProgress } from './rebuild-progress.ts'
 
@@ -109,6 +111,8 @@ export interface RebuildContext {
   stallMs: number
   deadline: Deadline
   log: (line: string) => void
+  /** Cassandra's record of what the node already streamed, consulted before starting a node. */
+  coverage?: (node: TargetNode) => Promise<Coverage>
   now?: () => number
   sleep?: (ms: number) => Promise<void>
 }
@@ -139,7 +143,32 @@ export async function inspectNode(ctx: RebuildContext, node: TargetNode): Promis
   if (p.netstatsError && p.run.kind !== 'exited') {
     throw new ActionError(`cannot read the rebuild state of ${node.pod}: ${p.netstatsError}`, 'check that Cassandra runs in that pod and the JMX credentials')
   }
-  return { probe: p, decision: decide({ run: p.run, streaming: isRebuilding(p.netstats) }, ctx.request) }
+  const evidence = { run: p.run, streaming: isRebuilding(p.netstats) }
+  let decision = decide(evidence, ctx.request)
+  if (decision.action === 'start' && ctx.coverage) decision = decide({ ...evidence, ranges: await ctx.coverage(node) }, ctx.request)
+  return { probe: p, decision }
+}
+
+/** `nodetool describering` of each keyspace, in one exec (the ring is the same from any node). */
+export async function readRings(nodetool: Nodetool, pod: string, keyspaces: string[]): Promise<Map<string, RingRange[]>> {
+  const rings = new Map<string, RingRange[]>()
+  if (!keyspaces.length) return rings
+  const res = await nodetool.shell(pod, 'for k in "$@"; do echo "@@ks $k"; nt describering "$k"; done', keyspaces, { quiet: false, timeoutMs: 60_000 + 30_000 * keyspaces.length })
+  let cur: string | undefined
+  const text: Record<string, string[]> = {}
+  for (const line of res.stdout.split('\n')) {
+    const m = /^@@ks (.+)$/.exec(line)
+    if (m) cur = m[1]
+    else if (cur) (text[cur] ??= []).push(line)
+  }
+  for (const k of keyspaces) rings.set(k, parseDescribeRing((text[k] ?? []).join('\n')))
+  return rings
+}
+
+/** What the node itself records as streamed (system.available_ranges_v2, read on its own pod). */
+export async function readCoverage(cql: Cqlsh, node: TargetNode, rings: Map<string, RingRange[]>): Promise<Coverage> {
+  const rows = await cql.selectJson<{ keyspace_name: string; full_ranges?: string[] | null }>(node.pod, 'SELECT JSON keyspace_name, full_ranges FROM system.available_ranges_v2', { quiet: true })
+  return coverage(node.address, rings, availableRanges(rows)).overall
 }
 
 async function launch(ctx: RebuildContext, node: TargetNode): Promise<void> {
@@ -152,8 +181,10 @@ async function launch(ctx: RebuildContext, node: TargetNode): Promise<void> {
 
 function failureText(log: string): string {
   const lines = log.split('\n').filter((l) => l.trim())
-  const key = lines.find((l) => /Unable to find sufficient sources|still rebuilding|error:|Exception|Authentication failed|Connection refused/i.test(l))
-  return key ? key.trim().replace(/^error:\s*/i, '') : (lines.slice(-3).join(' ') || 'no output')
+  const key = lines.find((l) => /Unable to find sufficient sources|still rebuilding|Discovered existing bootstrap data|error:|Exception|Authentication failed|Connection refused/i.test(l))
+  // Cassandra's messages can list every range: keep the first 300 characters.
+  const text = key ? key.trim().replace(/^(nodetool|error):\s*/i, '') : lines.slice(-3).join(' ') || 'no output'
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text
 }
 
 /**
@@ -231,8 +262,10 @@ export async function rebuildNode(ctx: RebuildContext, node: TargetNode): Promis
     throw new RebuildFailed(
       `${node.pod} (${node.address}): nodetool rebuild ${rebuildArgs(ctx.request).join(' ')} failed (${why}): ${failureText(log)}`,
       /Unable to find sufficient sources/i.test(log)
-        ? `the source datacenter '${ctx.request.sourceDc}' holds no replica for some range: check source-dc and that expand-keyspaces ran (keyspaces must replicate to both DCs)`
-        : 'read the log above; fix the cause and re-run (done nodes are skipped, streamed ranges kept)'
+        ? `the source datacenter '${ctx.request.sourceDc}' holds no replica for some range: check source-datacenter and that expand-keyspaces ran (keyspaces must replicate to both DCs)`
+        : /Discovered existing bootstrap data/i.test(log)
+          ? 'this node already streamed part of the data and Cassandra 4.1+ refuses to rebuild over it: restart the node with the JVM option -Dcassandra.reset_bootstrap_progress=false (resume, keeps what was streamed) or =true (start over), then re-run'
+          : 'read the log above; fix the cause and re-run (done nodes are skipped, streamed ranges kept)'
     )
   }
 }
