@@ -53,7 +53,15 @@ export async function run(): Promise<void> {
           )
     const stopSignals = handleSignals(prober, fault, report)
     try {
-      if (fault) await restoreLeftover(fault, report)
+      if (fault && (await restoreLeftover(fault, report))) {
+        // The split check must not start before the restored region serves again.
+        const region = plan.fault.region!
+        const back = await prober.run('recover', { until: (p) => p.kind === 'ok' && p.region === region, maxMs: plan.restoreTimeoutMs })
+        if (!back.some((p) => p.kind === 'ok' && p.region === region) && !prober.isStopped) {
+          throw new PreflightError(`${region} did not serve within ${formatDuration(plan.restoreTimeoutMs)} after restoring the earlier drill's leftover`, 'check the deployment and the ingress, then re-run')
+        }
+        core.info(`${region} serves again after ${formatDuration(back.length ? back[back.length - 1].t - back[0].t : 0)}`)
+      }
       const split = await splitPhase(plan, prober, report)
       let failoverOk = true
       let restoreOk = true
@@ -123,14 +131,16 @@ async function checkIngress(plan: FailoverPlan, report: Report): Promise<void> {
   if (errors.length) throw new PreflightError(`ingress precheck failed:\n${errors.map((f) => `  - ${f.message}\n    fix: ${f.fix}`).join('\n')}`)
 }
 
-async function restoreLeftover(fault: FaultController, report: Report): Promise<void> {
+/** Restores what a killed earlier run left (the annotation); true when it did. */
+async function restoreLeftover(fault: FaultController, report: Report): Promise<boolean> {
   const c = await fault.check()
-  if (c.leftover === undefined) return
+  if (c.leftover === undefined) return false
   const k = fault.spec.kube!
   core.warning(`deployment ${k.deployment} carries the annotation of an earlier drill (original replicas ${c.leftover}): restoring it first`)
   const r = await restoreFromAnnotation(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig }), k, { info: core.info, warning: core.warning })
   report.note(`Restored first: an earlier drill had left deployment \`${k.deployment}\` at ${c.replicas} replica(s); ${r?.action ?? 'nothing to do'}.`)
   report.set('restoredLeftover', { from: c.replicas, to: c.leftover })
+  return r !== undefined
 }
 
 function handleSignals(prober: Prober, fault: FaultController | undefined, report: Report): () => void {

@@ -1,0 +1,169 @@
+// verify-failover drills through the BUNDLE (runner double), the real kubectl and the Kubernetes
+// API double that owns the replica counts; failover times are compared with the ingress's own
+// ground truth (P5: within 2 probe intervals).
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { seededRandom } from '../../../src/core/failover/random.ts'
+import type { Probe } from '../../../src/core/failover/timing.ts'
+import { ROOT, runAction, startStep, type StepResult } from '../../../sandbox/runner.ts'
+import { DEPLOYMENT, NS, readReport, requireBundle, startDrill, writeTopology, type Drill } from './world.ts'
+
+const INTERVAL = 20
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function kubectl(drill: Drill, args: string[]): Promise<number | null> {
+  return new Promise((resolve) => {
+    const c = spawn(join(ROOT, '.cache/bin/kubectl'), ['--context', 'aks-eastus', '-n', NS, ...args], { env: { ...process.env, ...drill.env }, stdio: 'ignore' })
+    c.on('close', resolve)
+  })
+}
+
+/** Waits until the world's running replicas match the deployment (the hook runs after the API answers). */
+async function settled(drill: Drill, region: string, n: number): Promise<void> {
+  for (let i = 0; i < 200 && !(drill.replicas(region).spec === n && drill.replicas(region).running === n); i++) await sleep(20)
+}
+
+/** Exit code 0, or the end of the log to say why not. */
+function expectOk(step: StepResult): void {
+  expect({ code: step.code, log: step.code === 0 ? '' : step.stdout.slice(-3000) }).toEqual({ code: 0, log: '' })
+}
+
+function faultProbes(step: StepResult): Probe[] {
+  return (readReport(step).data.probes as Probe[]).filter((p) => p.phase === 'fault')
+}
+
+beforeAll(() => requireBundle())
+
+describe('verify-failover drills', () => {
+  let drill: Drill
+  afterEach(async () => drill?.close())
+
+  test('scale-to-zero: leftover restored first, survivor serves 100% after the transition, failover time within 2 intervals of ground truth', async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, endpointDelayMs: 150, readyDelayMs: 100, seed: 4 })
+    // An earlier run was killed mid-drill: eastus at 0, annotation says 2.
+    expect(await kubectl(drill, ['annotate', `deployment/${DEPLOYMENT}`, 'mr-actions.io/original-replicas=2'])).toBe(0)
+    expect(await kubectl(drill, ['scale', `deployment/${DEPLOYMENT}`, '--replicas=0'])).toBe(0)
+    await settled(drill, 'eastus', 0)
+    const topology = writeTopology(drill)
+    const step = await runAction(
+      'verify-failover',
+      { topology, weights: 'eastus=90, westeurope=10', 'fault-mode': 'scale-to-zero', 'fault-region': 'eastus', 'fault-duration': '1500ms', 'probe-interval': `${INTERVAL}ms`, consecutive: '10', 'ingress-config-url': `${drill.world.url}/__admin/config` },
+      { env: drill.env }
+    )
+    expectOk(step)
+    expect(step.stdout).toMatch(/carries the annotation of an earlier drill \(original replicas 2\): restoring it first/)
+    expect(step.outputs.verdict).toBe('pass')
+    expect(step.outputs['failover-verdict']).toBe('pass')
+    const faultAt = Number(step.outputs['fault-at'])
+    const failoverAt = Number(step.outputs['failover-at'])
+    const truth = drill.world.truthAfter('eastus', 'capacity-lost', faultAt)!
+    expect(truth).toBeDefined()
+    expect(Math.abs(failoverAt - truth)).toBeLessThanOrEqual(2 * INTERVAL)
+    expect(Number(step.outputs['failover-ms'])).toBe(failoverAt - faultAt)
+    // After the transition every probe of the fault phase came from the survivor.
+    const after = faultProbes(step).filter((p) => p.t >= failoverAt)
+    expect(after.length).toBeGreaterThan(20)
+    expect(after.every((p) => p.kind === 'ok' && p.region === 'westeurope')).toBe(true)
+    // Between the fault and the EDS push, eastus requests hit stopped pods: errors were counted.
+    expect(Object.keys(JSON.parse(step.outputs.errors)).length).toBeGreaterThan(0)
+    // Restored: the deployment is back at 2, the annotation gone, eastus serves again.
+    const restoredAt = Number(step.outputs['restored-at'])
+    expect(restoredAt).toBeGreaterThanOrEqual(drill.world.truthAfter('eastus', 'capacity-regained', Number(step.outputs['restore-at']))!)
+    expect(drill.replicas('eastus')).toEqual({ spec: 2, annotation: undefined, running: 2 })
+    expect(step.summary).toMatch(/Failover: PASS \(scale-to-zero on eastus\)/)
+    expect(step.summary).toMatch(/Restore: PASS/)
+    expect(step.post?.code).toBe(0)
+  })
+
+  test('failing pods (outlier detection): ejection ground truth within 2 intervals; restore-command undoes it', async () => {
+    drill = await startDrill({
+      regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } },
+      outlierDetection: { consecutive5xxErrors: 1, intervalMs: 1000, baseEjectionTimeMs: 1500, maxEjectionPercent: 100 },
+      seed: 8
+    })
+    const admin = `${drill.world.url}/__admin/failing/eastus`
+    const step = await runAction(
+      'verify-failover',
+      {
+        weights: 'eastus=90, westeurope=10',
+        'ingress-url': drill.world.url,
+        'ingress-config-url': `${drill.world.url}/__admin/config`,
+        classify: drill.classify,
+        'fault-mode': 'failing-pods',
+        'fault-region': 'eastus',
+        'fault-command': `curl -fsS -X POST ${admin}/on`,
+        'restore-command': `curl -fsS -X POST ${admin}/off`,
+        'fault-duration': '1s',
+        'probe-interval': `${INTERVAL}ms`,
+        consecutive: '10'
+      },
+      { env: drill.env }
+    )
+    expectOk(step)
+    const faultAt = Number(step.outputs['fault-at'])
+    const failoverAt = Number(step.outputs['failover-at'])
+    const truth = drill.world.truthAfter('eastus', 'capacity-lost', faultAt)!
+    expect(drill.world.ingress.truth.filter((e) => e.event === 'ejected' && e.at >= faultAt).length).toBeGreaterThanOrEqual(2)
+    expect(Math.abs(failoverAt - truth)).toBeLessThanOrEqual(2 * INTERVAL)
+    // Ejections last longer than the fault: from the failover on only the survivor answers.
+    const after = faultProbes(step).filter((p) => p.t >= failoverAt)
+    expect(after.length).toBeGreaterThan(20)
+    expect(after.every((p) => p.kind === 'ok' && p.region === 'westeurope')).toBe(true)
+    // The 5xx answers of the failing pods are the errors before the failover.
+    expect(JSON.parse(step.outputs.errors)['http-5xx']).toBeGreaterThanOrEqual(2)
+    // After restore-command the ejection runs out and eastus answers again.
+    expect(Number(step.outputs['restore-ms'])).toBeGreaterThan(0)
+    expect(drill.world.replicas.get('eastus')!.every((r) => !r.failing)).toBe(true)
+  })
+
+  test('SIGINT at 6 moments of a scale-to-zero drill: replicas restored every time', async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, endpointDelayMs: 50, seed: 9 })
+    const rand = seededRandom(20260101)
+    const inputs = {
+      weights: 'eastus=90, westeurope=10',
+      'ingress-url': drill.world.url,
+      classify: drill.classify,
+      'fault-mode': 'scale-to-zero',
+      'fault-region': 'eastus',
+      'kube-context': 'aks-eastus',
+      deployment: DEPLOYMENT,
+      namespace: NS,
+      'fault-duration': '1200ms',
+      'probe-interval': '10ms',
+      consecutive: '5'
+    }
+    // Moments: a log line the step prints, then a random extra delay (ms).
+    const moments: Array<[string, RegExp, number]> = [
+      ['during the split check', /split test:/, 20 + rand() * 150],
+      ['while annotating', /\$ kubectl .* annotate deployment\/helloworld mr-actions.io\/original-replicas=2/, rand() * 20],
+      ['while scaling to 0', /\$ kubectl .* scale deployment\/helloworld --replicas=0/, rand() * 20],
+      ['in the fault phase', /\$ kubectl .* scale deployment\/helloworld --replicas=0/, 300 + rand() * 600],
+      ['while restoring', /\$ kubectl .* scale deployment\/helloworld --replicas=2/, rand() * 30],
+      ['while measuring the restore', /restored deployment helloworld to 2/, rand() * 50]
+    ]
+    let injected = 0
+    for (const [what, marker, delay] of moments) {
+      const running = startStep('verify-failover', 'main', inputs, { env: drill.env })
+      let out = ''
+      let sent = false
+      running.child.stdout!.on('data', (d: Buffer) => {
+        out += d
+        if (!sent && marker.test(out)) {
+          sent = true
+          setTimeout(() => running.child.kill('SIGINT'), delay)
+        }
+      })
+      const main = await running.done
+      expect({ what, sent }).toEqual({ what, sent: true })
+      if (main.state.fault) injected++
+      // The runner then runs post (post-if: always()) with main's state.
+      const post = await startStep('verify-failover', 'post', inputs, { env: drill.env, state: main.state }).done
+      expect({ what, post: post.code }).toEqual({ what, post: 0 })
+      await settled(drill, 'eastus', 2)
+      expect({ what, ...drill.replicas('eastus') }).toEqual({ what, spec: 2, annotation: undefined, running: 2 })
+      if (main.code === 1 && /SIGINT/.test(main.stdout)) expect(main.stdout).toMatch(/cancelled by SIGINT/)
+    }
+    // Most moments hit after the fault was recorded, so the restore paths were exercised.
+    expect(injected).toBeGreaterThanOrEqual(4)
+  })
+})
