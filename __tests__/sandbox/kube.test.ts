@@ -3,6 +3,7 @@
 // secrets and namespaces through apply/create/delete, scale with the replica hook, annotate, auth,
 // two clusters in one kubeconfig. Also shows how a world registers pods and workloads.
 import { spawn } from 'node:child_process'
+import { request } from 'node:https'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -196,6 +197,41 @@ describe('exec over SPDY/3.1', () => {
     expect(r.stderr).toMatch(/executable file not found/)
   })
 
+  it('aborts the handler when the client goes away (Ctrl-C)', async () => {
+    let aborted: () => void = () => {}
+    const gone = new Promise<void>((r) => (aborted = r))
+    const h = dc1.addPod({
+      namespace: 'apigee',
+      name: 'hang',
+      podIP: '127.0.0.41',
+      exec: ({ stdout, signal }) =>
+        new Promise<number>((resolve) => {
+          stdout.write('started\n')
+          signal.addEventListener('abort', () => (aborted(), resolve(130)))
+        })
+    })
+    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'exec', 'hang', '--', 'wait'], { env: { HOME: dir, PATH: process.env.PATH ?? '' } })
+    await new Promise<void>((r) => child.stdout.once('data', () => r()))
+    child.kill('SIGINT')
+    await gone
+    h.remove()
+  })
+
+  it('refuses a websocket upgrade with 400 (newer kubectl then falls back to SPDY)', async () => {
+    const status = await new Promise<number | undefined>((done, fail) => {
+      const req = request(`${dc1.url}/api/v1/namespaces/apigee/pods/apigee-cassandra-default-0/exec?command=true&stdout=true`, {
+        method: 'GET',
+        ca: dc1.ca,
+        headers: { Authorization: `Bearer ${dc1.token}`, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' }
+      })
+      req.on('response', (res) => (res.resume(), done(res.statusCode)))
+      req.on('upgrade', () => done(101))
+      req.on('error', fail)
+      req.end()
+    })
+    expect(status).toBe(400)
+  })
+
   it('the programmatic exec runs the same handler', async () => {
     const r = await dc1.exec('apigee', 'apigee-cassandra-default-0', ['sh', '-c', 'cat; echo $POD_IP'], { stdin: 'x\n' })
     expect(r).toEqual({ code: 0, stdout: 'x\n127.0.0.11\n', stderr: '' })
@@ -351,6 +387,28 @@ describe('deployments and statefulsets', () => {
     const status = await kubectl(['rollout', 'status', 'deployment/echo', '--timeout=10s'])
     expect(status.stdout).toContain('successfully rolled out')
     off()
+  })
+})
+
+describe('custom resources', () => {
+  it('apply and get an ApigeeDatastore and a CassandraDataReplication (JSON merge patch on re-apply)', async () => {
+    const manifest = join(dir, 'cdr.yaml')
+    const cdr = (region: string): string =>
+      YAML.stringify({
+        apiVersion: 'apigee.cloud.google.com/v1alpha1',
+        kind: 'CassandraDataReplication',
+        metadata: { name: 'region-expansion', namespace: 'apigee' },
+        spec: { organizationRef: 'org', force: false, source: { region } }
+      })
+    writeFileSync(manifest, cdr('dc-1'))
+    expect((await kubectl(['apply', '-f', manifest])).stdout).toBe('cassandradatareplication.apigee.cloud.google.com/region-expansion created\n')
+    writeFileSync(manifest, cdr('dc-3'))
+    expect((await kubectl(['apply', '-f', manifest])).stdout).toBe('cassandradatareplication.apigee.cloud.google.com/region-expansion configured\n')
+    expect(dc1.accessLog.filter((e) => e.resource === 'cassandradatareplications' && e.verb === 'patch').map((e) => e.patchType)).toEqual(['application/merge-patch+json'])
+    const r = await kubectl(['get', 'cdr', 'region-expansion', '-o', 'jsonpath={.spec.source.region}'])
+    expect(r.stdout).toBe('dc-3')
+    dc1.apply({ apiVersion: 'apigee.cloud.google.com/v1alpha1', kind: 'ApigeeDatastore', metadata: { name: 'default', namespace: 'apigee' }, spec: {} })
+    expect((await kubectl(['get', 'apigeedatastores'])).stdout).toMatch(/^NAME\s+STATE\s+AGE\ndefault\s+/)
   })
 })
 

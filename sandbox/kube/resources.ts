@@ -126,6 +126,16 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     ]
   },
   {
+    group: '', version: 'v1', name: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'],
+    columns: [
+      { name: 'Last Seen', type: 'string', cell: (o) => age({ metadata: { creationTimestamp: (o as Obj).lastTimestamp ?? o.metadata.creationTimestamp } }) },
+      { name: 'Type', type: 'string', cell: (o) => (o as Obj).type ?? 'Normal' },
+      { name: 'Reason', type: 'string', cell: (o) => (o as Obj).reason ?? '' },
+      { name: 'Object', type: 'string', cell: (o) => `${String((o as Obj).involvedObject?.kind ?? '').toLowerCase()}/${(o as Obj).involvedObject?.name ?? ''}` },
+      { name: 'Message', type: 'string', cell: (o) => (o as Obj).message ?? '' }
+    ]
+  },
+  {
     group: '', version: 'v1', name: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'],
     columns: [
       NAME,
