@@ -421,3 +421,27 @@ describe('discovery', () => {
     }
   })
 })
+
+describe('pod handles', () => {
+  it('phase and readiness changes show in the API; remove() deletes; re-adding replaces', async () => {
+    const h = dc2.addPod({ namespace: 'apigee', name: 'flappy', podIP: '127.0.0.51', labels: { app: 'flappy' } })
+    const ready = async (): Promise<string> =>
+      (await kubectl(['get', 'pod', 'flappy', '-o', 'jsonpath={.status.phase}/{.status.conditions[?(@.type=="Ready")].status}'], { context: 'apigee-dc-2' })).stdout
+    expect(await ready()).toBe('Running/True')
+    h.setPhase('Pending')
+    expect(await ready()).toBe('Pending/False')
+    h.setPhase('Running')
+    expect(await ready()).toBe('Running/True')
+    h.setReady(false)
+    expect(await ready()).toBe('Running/False')
+    h.restarted()
+    expect((h.object().status as { containerStatuses: Array<{ restartCount: number }> }).containerStatuses[0].restartCount).toBe(1)
+    const deleted: string[] = []
+    dc2.addPod({ namespace: 'apigee', name: 'flappy', podIP: '127.0.0.52', onDelete: (p) => void deleted.push(String(p.metadata.name)) })
+    h.remove() // the stale handle must not delete the new pod
+    expect((dc2.get('pods', 'apigee', 'flappy')!.status as { podIP: string }).podIP).toBe('127.0.0.52')
+    expect((await kubectl(['delete', 'pod', 'flappy'], { context: 'apigee-dc-2' })).stdout).toBe('pod "flappy" deleted\n')
+    expect(deleted).toEqual(['flappy'])
+    expect(dc2.pod('apigee', 'flappy')).toBeUndefined()
+  })
+})

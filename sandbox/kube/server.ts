@@ -111,6 +111,8 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 interface PodRuntime {
+  /** readiness the world wants; shown while the phase is Running */
+  ready: boolean
   exec?: ExecHandler
   logs?: LogSource
   onDelete?: PodOptions['onDelete']
@@ -559,45 +561,8 @@ class Cluster implements KubeCluster {
     const created = this.create(t, ns, pod as KubeObject, false) as Obj
     created.status = pod.status
     this.commit(t, ns, o.name, created as KubeObject, 'MODIFIED')
-    this.pods.set(k, { exec: o.exec, logs: o.logs, onDelete: o.onDelete })
-    const state = { phase, ready, restarts: 0 }
-    const cluster = this
-    const mutate = (): void => {
-      const cur = cluster.stored(t, ns, o.name) as Obj | undefined
-      if (!cur) return
-      const next = clone(cur)
-      next.status = podStatus(next, { ...state, hostIP, podIP: o.podIP, started })
-      cluster.commit(t, ns, o.name, next as KubeObject, 'MODIFIED')
-    }
-    return {
-      namespace: ns,
-      name: o.name,
-      object: () => clone(cluster.stored(t, ns, o.name) ?? (created as KubeObject)),
-      setReady(r: boolean) {
-        state.ready = r
-        mutate()
-      },
-      setPhase(p) {
-        state.phase = p
-        mutate()
-      },
-      setExec(h) {
-        const rt = cluster.pods.get(k)
-        if (rt) rt.exec = h
-      },
-      setLogs(s) {
-        const rt = cluster.pods.get(k)
-        if (rt) rt.logs = s
-      },
-      restarted() {
-        state.restarts++
-        mutate()
-      },
-      remove() {
-        if (cluster.stored(t, ns, o.name)) cluster.commit(t, ns, o.name, undefined, 'DELETED')
-        cluster.pods.delete(k)
-      }
-    }
+    this.pods.set(k, { ready, exec: o.exec, logs: o.logs, onDelete: o.onDelete })
+    return this.pod(ns, o.name)!
   }
 
   pod(namespace: string, name: string): PodHandle | undefined {
@@ -607,11 +572,13 @@ class Cluster implements KubeCluster {
     if (!cur || !rt) return undefined
     const cluster = this
     const status = (f: (s: Obj) => void): void => {
-      const obj = clone(cluster.stored(t, namespace, name) as Obj)
+      const stored = cluster.stored(t, namespace, name) as Obj | undefined
+      if (!stored || cluster.pods.get(cluster.key(t, namespace, name)) !== rt) return // deleted or replaced
+      const obj = clone(stored)
       f(obj.status)
       obj.status = podStatus(obj, {
         phase: obj.status.phase,
-        ready: (obj.status.conditions as Obj[]).find((c) => c.type === 'Ready')?.status === 'True',
+        ready: rt.ready,
         hostIP: obj.status.hostIP,
         podIP: obj.status.podIP,
         started: obj.status.startTime,
@@ -622,16 +589,17 @@ class Cluster implements KubeCluster {
     return {
       namespace,
       name,
-      object: () => clone(cluster.stored(t, namespace, name)!),
-      setReady: (r) =>
-        status((s) => {
-          s.conditions = (s.conditions as Obj[]).map((c) => (c.type === 'Ready' ? { ...c, status: r ? 'True' : 'False' } : c))
-        }),
+      object: () => clone(cluster.stored(t, namespace, name) ?? (cur as KubeObject)),
+      setReady: (r) => {
+        rt.ready = r
+        status(() => {})
+      },
       setPhase: (p) => status((s) => void (s.phase = p)),
       setExec: (h) => void (rt.exec = h),
       setLogs: (l) => void (rt.logs = l),
       restarted: () => status((s) => void (s.containerStatuses = (s.containerStatuses as Obj[]).map((c) => ({ ...c, restartCount: (c.restartCount ?? 0) + 1 })))),
       remove: () => {
+        if (cluster.pods.get(cluster.key(t, namespace, name)) !== rt) return // already deleted or replaced
         if (cluster.stored(t, namespace, name)) cluster.commit(t, namespace, name, undefined, 'DELETED')
         cluster.pods.delete(cluster.key(t, namespace, name))
       }
@@ -924,16 +892,19 @@ class Cluster implements KubeCluster {
     }
   }
 
-  private select(t: ResourceType, ns: string, q: URLSearchParams): KubeObject[] {
-    let labelMatch: (l: Record<string, string>) => boolean
-    let fieldMatch: (o: KubeObject) => boolean
+  /** The label and field selectors of a list or watch request as one predicate. */
+  private matcher(q: URLSearchParams): (o: KubeObject) => boolean {
     try {
-      labelMatch = parseLabelSelector(q.get('labelSelector') ?? '')
-      fieldMatch = parseFieldSelector(q.get('fieldSelector') ?? '')
+      const labelMatch = parseLabelSelector(q.get('labelSelector') ?? '')
+      const fieldMatch = parseFieldSelector(q.get('fieldSelector') ?? '')
+      return (o) => labelMatch(o.metadata.labels ?? {}) && fieldMatch(o)
     } catch (err) {
       throw new ApiError(400, 'BadRequest', (err as Error).message)
     }
-    return this.all(t, ns || undefined).filter((o) => labelMatch(o.metadata.labels ?? {}) && fieldMatch(o))
+  }
+
+  private select(t: ResourceType, ns: string, q: URLSearchParams): KubeObject[] {
+    return this.all(t, ns || undefined).filter(this.matcher(q))
   }
 
   private table(t: ResourceType, items: KubeObject[], req: IncomingMessage, q: URLSearchParams): Obj {
@@ -954,19 +925,11 @@ class Cluster implements KubeCluster {
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string, q: URLSearchParams): void {
-    let labelMatch: (l: Record<string, string>) => boolean
-    let fieldMatch: (o: KubeObject) => boolean
-    try {
-      labelMatch = parseLabelSelector(q.get('labelSelector') ?? '')
-      fieldMatch = parseFieldSelector(q.get('fieldSelector') ?? '')
-    } catch (err) {
-      throw new ApiError(400, 'BadRequest', (err as Error).message)
-    }
+    const match = this.matcher(q)
     const table = wantsTable(req)
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' })
     res.flushHeaders() // a client waits for the headers before it reads events
     this.openResponses.add(res)
-    const match = (o: KubeObject): boolean => labelMatch(o.metadata.labels ?? {}) && fieldMatch(o)
     const send = (type: string, o: KubeObject): void => {
       const object = table ? this.table(t, [o], req, q) : o
       res.write(JSON.stringify({ type, object }) + '\n')
