@@ -1,0 +1,285 @@
+// configure-seed-host -> install the new region -> expand-keyspaces -> (remove, add again) ->
+// finalize, on real Cassandra 5.0 through the real kubectl and the Kubernetes API double,
+// driving the BUNDLES as the runner does; plus bad inputs and bad states that must fail clearly
+// with nothing changed. No password may appear in any output, summary, report or process argv.
+import { X509Certificate } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runAction, type StepResult } from '../../../sandbox/runner.ts'
+import { argvScanner, ensureBundles, haveSandbox, lockSandbox, startMiniWorld, visible, type MiniWorld } from './harness.ts'
+
+const d = haveSandbox() ? describe : describe.skip
+if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
+
+const SRC = 'dc-31'
+const TGT = 'dc-32'
+const NTS = 'org.apache.cassandra.locator.NetworkTopologyStrategy'
+
+const SOURCE_OVERRIDES = `# Apigee hybrid overrides, region eastus
+gcp:
+  region: us-east1 # analytics region
+  projectID: my-project
+k8sCluster:
+  name: aks-eastus
+instanceID: "hybrid-eastus"   # unique per installation
+
+cassandra:
+  # AKS island networking: Cassandra uses the node network
+  hostNetwork: true
+  clusterName: apigeecluster
+  datacenter: "${SRC}"   # this region's datacenter
+  rack: "ra-1"
+  replicaCount: 2
+`
+
+d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassandra', () => {
+  let release: () => void
+  let w: MiniWorld
+  let scanner: ReturnType<typeof argvScanner>
+  const steps: StepResult[] = []
+  let east: string
+  let west: string
+
+  const run = async (name: 'configure-seed-host' | 'expand-keyspaces', inputs: Record<string, string>): Promise<StepResult> => {
+    const r = await runAction(name, { 'source-kubeconfig': w.kubeconfig, 'source-context': 'region-source', ...inputs }, { env: w.env, cwd: w.dir })
+    steps.push(r)
+    if (process.env.MR_DEBUG) console.log(r.stdout, r.stderr)
+    return r
+  }
+  const seed = (inputs: Record<string, string>) =>
+    run('configure-seed-host', { 'target-kubeconfig': w.kubeconfig, 'target-context': 'region-target', 'existing-overrides': east, 'target-overrides': west, 'target-datacenter': TGT, ...inputs })
+  const expand = (inputs: Record<string, string>) => run('expand-keyspaces', { 'source-datacenter': SRC, 'target-datacenter': TGT, ...inputs })
+  const replication = async (): Promise<Record<string, Record<string, string>>> => {
+    const rows = await w.cluster.selectJson<{ keyspace_name: string; replication: Record<string, string> }>(`${SRC}-0`, 'SELECT JSON keyspace_name, replication FROM system_schema.keyspaces')
+    return Object.fromEntries(rows.map((r) => [r.keyspace_name, r.replication]))
+  }
+  const fp = (pem: string) => new X509Certificate(pem).fingerprint256
+  const targetCa = () => (w.target.get('secrets', 'cert-manager', 'apigee-ca') as { data?: Record<string, string> } | undefined)?.data?.['tls.crt']
+  const failedClearly = (r: StepResult, re: RegExp) => {
+    expect(r.code).not.toBe(0)
+    expect(r.stdout).toMatch(/::error::/)
+    expect(visible(r.stdout)).toMatch(re)
+  }
+
+  beforeAll(async () => {
+    ensureBundles(['configure-seed-host', 'expand-keyspaces'])
+    release = await lockSandbox()
+    try {
+      w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 2, racks: ['ra-1', 'ra-2'] })
+    } catch (e) {
+      release()
+      throw e
+    }
+    scanner = argvScanner([w.ddlPassword, w.jmxPassword])
+    east = join(w.dir, 'overrides-eastus.yaml')
+    west = join(w.dir, 'overrides-westeurope.yaml')
+    writeFileSync(east, SOURCE_OVERRIDES)
+    await w.cluster.cql(`${SRC}-0`, [
+      `CREATE KEYSPACE cache_org_hybrid WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 2}`,
+      `CREATE KEYSPACE "Mixed_Case" WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1}`,
+      `CREATE KEYSPACE legacy WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`
+    ])
+  }, 900_000)
+
+  afterAll(async () => {
+    try {
+      const seen = scanner?.stop()
+      if (seen) {
+        expect(seen.samples).toBeGreaterThan(10)
+        expect(seen.hits).toEqual([])
+      }
+      // No password in any log line, summary, output or report of any step.
+      for (const s of steps) {
+        const text = [visible(s.stdout), s.stderr, s.summary, JSON.stringify(s.outputs)].join('\n')
+        for (const pw of [w.ddlPassword, w.jmxPassword]) expect(text).not.toContain(pw)
+        if (s.outputs['report-path'] && existsSync(s.outputs['report-path'])) {
+          const report = readFileSync(s.outputs['report-path'], 'utf8')
+          for (const pw of [w.ddlPassword, w.jmxPassword]) expect(report).not.toContain(pw)
+        }
+      }
+      expect(steps.length).toBeGreaterThan(15)
+    } finally {
+      await w?.close()
+      release?.()
+    }
+  }, 120_000)
+
+  // ---- configure-seed-host ---------------------------------------------------------------
+
+  it('refuses a target overrides that would share the source instanceID (0 changes)', async () => {
+    const r = await seed({})
+    failedClearly(r, /instanceID 'hybrid-eastus' of .*overrides-westeurope.yaml is also the instanceID of .*overrides-eastus.yaml \(the file is a copy\)/)
+    expect(existsSync(west)).toBe(false)
+    expect(targetCa()).toBeUndefined()
+  })
+
+  it('refuses when an existing region lacks hostNetwork: true (0 changes)', async () => {
+    const noHn = join(w.dir, 'overrides-nohn.yaml')
+    writeFileSync(noHn, SOURCE_OVERRIDES.replace('hostNetwork: true', 'hostNetwork: false'))
+    const r = await seed({ 'existing-overrides': noHn, 'target-instance-id': 'hybrid-westeurope' })
+    failedClearly(r, /cassandra.hostNetwork is false; every region needs hostNetwork: true/)
+    expect(existsSync(west)).toBe(false)
+  })
+
+  it('refuses malformed overrides (0 changes)', async () => {
+    const bad = join(w.dir, 'overrides-bad.yaml')
+    writeFileSync(bad, 'cassandra:\n  hostNetwork: true\n   clusterName: [x\n')
+    const r = await seed({ 'existing-overrides': bad, 'target-instance-id': 'hybrid-westeurope' })
+    failedClearly(r, /overrides-bad.yaml is not valid YAML at line/)
+    expect(existsSync(west)).toBe(false)
+  })
+
+  it('refuses a missing CA secret and a different CA in the new cluster (0 changes)', async () => {
+    failedClearly(await seed({ 'target-instance-id': 'hybrid-westeurope', 'ca-secret': 'no-such-ca' }), /CA secret 'cert-manager\/no-such-ca' not found/)
+    const other = w.caPem('b')
+    w.target.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: { 'tls.crt': Buffer.from(other.crt).toString('base64') } })
+    const r = await seed({ 'target-instance-id': 'hybrid-westeurope' })
+    failedClearly(r, new RegExp(`holds another CA \\(SHA-256 ${fp(other.crt)}\\)[\\s\\S]*replace-ca`))
+    expect(existsSync(west)).toBe(false)
+    w.target.delete('secrets', 'cert-manager', 'apigee-ca')
+  })
+
+  it('refuses a datacenter name already in the ring (0 changes)', async () => {
+    failedClearly(await seed({ 'target-instance-id': 'hybrid-westeurope', 'target-datacenter': SRC }), new RegExp(`datacenter '${SRC}' is already in the ring`))
+    expect(existsSync(west)).toBe(false)
+  })
+
+  it('dry-run plans and changes nothing', async () => {
+    const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2', 'dry-run': 'true' })
+    expect(r.code).toBe(0)
+    expect(r.outputs['seed-hosts']).toBe('127.0.31.1,127.0.31.2')
+    expect(r.outputs.changes).toBe('0')
+    expect(existsSync(west)).toBe(false)
+    expect(targetCa()).toBeUndefined()
+  })
+
+  it('writes the new overrides keeping comments, copies namespace and CA (fingerprints equal)', async () => {
+    const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2' })
+    expect(r.code).toBe(0)
+    expect(r.outputs['seed-hosts']).toBe('127.0.31.1,127.0.31.2') // one per rack
+    expect(r.outputs['overrides-path']).toBe(west)
+    expect(r.outputs['ca-fingerprint']).toBe(fp(w.caPem('a').crt))
+    expect(Buffer.from(targetCa()!, 'base64').toString()).toBe(w.caPem('a').crt)
+    expect(w.target.get('namespaces', undefined, 'apigee')).toBeDefined()
+    const text = readFileSync(west, 'utf8')
+    for (const c of ['# Apigee hybrid overrides, region eastus', '# analytics region', '# unique per installation', '# AKS island networking', "# this region's datacenter"]) expect(text).toContain(c)
+    expect(text).toContain('multiRegionSeedHost: 127.0.31.1,127.0.31.2')
+    expect(text).toContain(`datacenter: "${TGT}"`)
+    expect(text).toContain('instanceID: "hybrid-westeurope"')
+  })
+
+  it('a re-run changes nothing', async () => {
+    const before = readFileSync(west, 'utf8')
+    const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2' })
+    expect(r.code).toBe(0)
+    expect(r.outputs.changes).toBe('0')
+    expect(readFileSync(west, 'utf8')).toBe(before)
+  })
+
+  // ---- install the new region from the written overrides -----------------------------------
+
+  it('installs the new region from the overrides (seed host, datacenter, rack)', async () => {
+    await w.installRegion(west, 1)
+    const ring = await w.cluster.nodetool(`${SRC}-0`, ['status'])
+    expect(ring.stdout).toContain(`Datacenter: ${TGT}`)
+  }, 600_000)
+
+  // ---- expand-keyspaces --------------------------------------------------------------------
+
+  it('bad inputs fail before anything is read or changed', async () => {
+    const before = await replication()
+    failedClearly(await expand({ mode: 'grow' }), /input 'mode': not one of the choices \(got 'grow'\)/)
+    failedClearly(await expand({ 'target-datacenter': "dc-2'}; DROP KEYSPACE x; --" }), /input 'target-datacenter': .* is not valid|'target-datacenter'/)
+    failedClearly(await expand({ 'replication-factors': 'cache_org_hybrid:2' }), /'cache_org_hybrid:2' is not keyspace=RF/)
+    failedClearly(await expand({ 'target-datacenter': SRC }), /both 'dc-31'/)
+    expect(await replication()).toEqual(before)
+  })
+
+  it('bad states fail clearly with 0 ALTER: unknown DC, RF above node count, unknown keyspace, missing secret, wrong password', async () => {
+    const before = await replication()
+    failedClearly(await expand({ 'target-datacenter': 'dc-99' }), /'dc-99' is not in the ring; datacenters: dc-31, dc-32/)
+    failedClearly(await expand({ 'replication-factor': '3' }), /'dc-32' has 1 live node\(s\) but .*'cache_org_hybrid' asks RF 3/)
+    failedClearly(await expand({ 'replication-factors': 'mixed_case=1' }), /'mixed_case'.*do not exist[\s\S]*case-sensitive/)
+    failedClearly(await expand({ 'credentials-secret': 'nope' }), /credentials secret 'nope' not found in namespace 'apigee'/)
+    failedClearly(await expand({ 'ddl-user': 'ddl_user', 'ddl-password': 'wrong-password-123' }), /cqlsh in pod .* failed[\s\S]*(Bad credentials|AuthenticationFailed|Provided username)/)
+    expect(await replication()).toEqual(before)
+  })
+
+  it('dry-run prints the plan and alters nothing', async () => {
+    const before = await replication()
+    const r = await expand({ 'dry-run': 'true' })
+    expect(r.code).toBe(0)
+    expect(r.outputs.altered).toBe('0')
+    expect(r.stdout).toContain('would run: ALTER KEYSPACE "Mixed_Case" WITH replication')
+    expect(r.summary).toContain('| system_auth | alter |')
+    expect(JSON.parse(readFileSync(r.outputs['plan-path'], 'utf8')).items.length).toBeGreaterThan(5)
+    expect(await replication()).toEqual(before)
+  })
+
+  it(`adds ${TGT} to every NTS keyspace in one cqlsh session, LocalStrategy and SimpleStrategy untouched`, async () => {
+    const r = await expand({})
+    expect(r.code).toBe(0)
+    expect(r.outputs.altered).toBe('5')
+    // one exec running cqlsh for all five ALTERs
+    expect(r.stdout.split('--credentials "$d/credentials" -f').length - 1).toBe(3) // cqlsh runs: read, apply all, verify
+    expect(r.stdout).toMatch(/applied 5 ALTER KEYSPACE statement\(s\) in one cqlsh session/)
+    expect(r.stdout).toMatch(/::warning::keyspace 'legacy' uses SimpleStrategy/)
+    const after = await replication()
+    for (const ks of ['system_auth', 'system_distributed', 'system_traces', 'cache_org_hybrid', 'Mixed_Case']) {
+      expect(after[ks]).toMatchObject({ class: NTS, [SRC]: expect.any(String), [TGT]: '1' })
+    }
+    expect(after.legacy.class).toMatch(/SimpleStrategy/)
+    expect(after.system.class).toMatch(/LocalStrategy/)
+  })
+
+  it('a re-run makes no ALTER', async () => {
+    const r = await expand({})
+    expect(r.code).toBe(0)
+    expect(r.outputs.altered).toBe('0')
+    expect(r.summary).toContain('unchanged')
+    expect(r.stdout).not.toMatch(/applied \d+ ALTER/)
+  })
+
+  it('mode remove takes the DC out again, system_auth last; add restores it', async () => {
+    const r = await expand({ mode: 'remove' })
+    if (r.code !== 0) console.log(visible(r.stdout))
+    expect(r.code).toBe(0)
+    expect(r.outputs.altered).toBe('5')
+    const order = [...visible(r.stdout).matchAll(/^(?:\s*)ALTER KEYSPACE "(\w+)"/gm)].map((m) => m[1])
+    const after = await replication()
+    for (const ks of ['system_auth', 'cache_org_hybrid', 'Mixed_Case']) expect(after[ks][TGT]).toBeUndefined()
+    const plan = JSON.parse(readFileSync(r.outputs['plan-path'], 'utf8')) as { items: { keyspace: string; action: string }[] }
+    const altered = plan.items.filter((i) => i.action === 'alter').map((i) => i.keyspace)
+    expect(altered[altered.length - 1]).toBe('system_auth')
+    void order
+    const again = await expand({})
+    expect(again.outputs.altered).toBe('5')
+  })
+
+  // ---- finalize ----------------------------------------------------------------------------
+
+  it('finalize removes the seed host, keeps the comments and runs the re-apply command; a re-run changes nothing', async () => {
+    const marker = join(w.dir, 'reapplied')
+    const r = await run('configure-seed-host', { mode: 'finalize', 'target-overrides': west, 'reapply-command': `echo applied >> ${marker}` })
+    expect(r.code).toBe(0)
+    expect(r.outputs.changes).toBe('1')
+    const text = readFileSync(west, 'utf8')
+    expect(text).not.toContain('multiRegionSeedHost')
+    expect(text).toContain('# AKS island networking')
+    expect(text).toContain(`datacenter: "${TGT}"`)
+    expect(readFileSync(marker, 'utf8')).toBe('applied\n')
+    const again = await run('configure-seed-host', { mode: 'finalize', 'target-overrides': west })
+    expect(again.code).toBe(0)
+    expect(again.outputs.changes).toBe('0')
+  })
+
+  // ---- a node down (last: it stops a node) ---------------------------------------------------
+
+  it('a node down fails the gates naming it, with 0 ALTER', async () => {
+    await w.cluster.stop(`${TGT}-0`)
+    const before = await replication()
+    const r = await expand({ 'convert-simple-strategy': 'true' })
+    failedClearly(r, /gate\(s\) failed; no keyspace was changed[\s\S]*not Up\/Normal: 127\.0\.32\.1 \(dc-32\/ra-1, DN\)/)
+    expect(await replication()).toEqual(before)
+  }, 300_000)
+})

@@ -1,0 +1,195 @@
+// A small two-region world for the configure-seed-host / expand-keyspaces integration tests and
+// bench/expand.ts: real Cassandra 5.0 nodes (sandbox/cassandra), one Kubernetes API double per
+// region (sandbox/kube) that the real kubectl talks to, Cassandra pods whose `kubectl exec` runs
+// the real nodetool / cqlsh (and /bin/sh) "inside" that node, the vendor's credentials secret
+// and a CA secret. "Installing the new region" starts its nodes from the overrides file that
+// configure-seed-host wrote (seed host, datacenter, rack) and refuses a CA that differs.
+// Everything runs under /tmp/sandbox.lock (the Cassandra addresses are fixed).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import YAML from 'yaml'
+import { CassandraCluster } from '../../../sandbox/cassandra/cluster.ts'
+import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
+
+export const ROOT = resolve(import.meta.dirname, '../../..')
+export const BIN = join(ROOT, '.cache/bin')
+export const haveSandbox = (): boolean =>
+  existsSync(join(BIN, 'kubectl')) && existsSync(join(BIN, 'cqlsh')) && existsSync(join(BIN, 'nodetool')) && existsSync(join(ROOT, '.cache/cassandra/lib')) && readdirSync(join(ROOT, '.cache/cassandra/lib')).some((f) => f.startsWith('cassandra-all-'))
+
+/** Holds /tmp/sandbox.lock until release() (a flock child waiting on our stdin). */
+export async function lockSandbox(): Promise<() => void> {
+  const child: ChildProcess = spawn('flock', ['/tmp/sandbox.lock', 'sh', '-c', 'echo locked; cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] })
+  await new Promise<void>((res, rej) => {
+    child.stdout!.once('data', () => res())
+    child.once('exit', (c) => rej(new Error(`flock exited ${c}`)))
+  })
+  return () => child.stdin!.end()
+}
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+export interface MiniWorld {
+  dir: string
+  cluster: CassandraCluster
+  source: KubeCluster
+  target: KubeCluster
+  kubeconfig: string
+  sourceDc: string
+  targetDc: string
+  /** env for the action steps: PATH with the real kubectl */
+  env: Record<string, string>
+  ddlPassword: string
+  jmxPassword: string
+  caPem: (which: 'a' | 'b') => { crt: string; key: string }
+  addDcPods(kube: KubeCluster, dc: string): void
+  installRegion(overridesPath: string, count?: number): Promise<void>
+  close(): Promise<void>
+}
+
+function makeCa(dir: string, name: string): { crt: string; key: string } {
+  mkdirSync(dir, { recursive: true })
+  const key = join(dir, `${name}.key`)
+  const crt = join(dir, `${name}.crt`)
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt, '-subj', `/CN=${name}`, '-days', '2'], { stdio: 'ignore' })
+  return { crt: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') }
+}
+
+export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string }): Promise<MiniWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'mr-h-world-'))
+  const cluster = new CassandraCluster({ runDir: o.runDir ?? join(dir, 'run'), heapMb: Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 512) })
+  const racks = o.racks ?? ['ra-1']
+  const specs = Array.from({ length: o.sourceNodes }, (_, i) => cluster.dcSpecs(o.sourceDc, 1, { first: i, rack: racks[i % racks.length], seeds: [cluster.dcSpecs(o.sourceDc, 1)[0].address] })[0])
+  cluster.start(specs)
+  const source = await startKubeCluster({ name: 'region-source', tlsDir: join(dir, 'tls'), namespaces: ['apigee', 'cert-manager'] })
+  const target = await startKubeCluster({ name: 'region-target', tlsDir: join(dir, 'tls'), namespaces: ['cert-manager'] })
+  const kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), [source, target], { currentContext: 'region-source' })
+  const cas = { a: makeCa(join(dir, 'ca'), 'apigee-ca-a'), b: makeCa(join(dir, 'ca'), 'apigee-ca-b') }
+  const addDcPods = (kube: KubeCluster, dc: string): void => {
+    cluster
+      .nodes()
+      .filter((n) => n.datacenter === dc)
+      .forEach((n, i) => {
+        const env = cluster.nodeEnv(n.name)
+        mkdirSync(env.HOME, { recursive: true })
+        kube.addPod({
+          namespace: 'apigee',
+          name: `apigee-cassandra-default-${i}`,
+          podIP: n.address,
+          hostNetwork: true,
+          labels: { app: 'apigee-cassandra' },
+          containers: [{ name: 'apigee-cassandra' }],
+          exec: localProcessExec({ extraEnv: { ...env, PATH: `${BIN}:${process.env.PATH}` } })
+        })
+      })
+  }
+  try {
+    await cluster.waitUp(specs)
+    await cluster.bootstrapAuth(o.sourceDc)
+  } catch (e) {
+    await source.close()
+    await target.close()
+    await cluster.destroy()
+    throw e
+  }
+  const c = cluster.credentials()
+  addDcPods(source, o.sourceDc)
+  source.apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' },
+    data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
+  })
+  source.apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name: 'apigee-ca', namespace: 'cert-manager', labels: { 'cert-manager.io/certificate-name': 'apigee-ca' } },
+    data: { 'tls.crt': b64(cas.a.crt), 'tls.key': b64(cas.a.key), 'ca.crt': b64(cas.a.crt) }
+  })
+  return {
+    dir,
+    cluster,
+    source,
+    target,
+    kubeconfig,
+    sourceDc: o.sourceDc,
+    targetDc: o.targetDc,
+    env: { PATH: `${BIN}:${process.env.PATH}` },
+    ddlPassword: c.ddlPassword,
+    jmxPassword: c.jmxPassword,
+    caPem: (w) => cas[w],
+    addDcPods,
+    async installRegion(overridesPath: string, count = 1): Promise<void> {
+      const ov = YAML.parse(readFileSync(overridesPath, 'utf8')) as { cassandra?: { multiRegionSeedHost?: string; datacenter?: string; rack?: string } }
+      const cas = ov.cassandra ?? {}
+      if (!cas.multiRegionSeedHost || !cas.datacenter) throw new Error(`install-region: ${overridesPath} has no multiRegionSeedHost/datacenter`)
+      // mTLS would refuse a different CA: compare the new cluster's apigee-ca with the source's.
+      const ca = (k: KubeCluster) => (k.get('secrets', 'cert-manager', 'apigee-ca') as { data?: Record<string, string> } | undefined)?.data?.['tls.crt']
+      if (ca(target) !== ca(source)) throw new Error('install-region: PKIX path building failed (apigee-ca differs between the clusters)')
+      const specs = cluster.dcSpecs(cas.datacenter, count, { rack: cas.rack ?? 'ra-1', seeds: cas.multiRegionSeedHost.split(',') })
+      cluster.start(specs)
+      await cluster.waitUp(specs)
+      addDcPods(target, cas.datacenter)
+    },
+    async close(): Promise<void> {
+      await source.close()
+      await target.close()
+      await cluster.destroy()
+    }
+  }
+}
+
+/** Builds the bundles when a source is newer than them (under a lock per action). */
+export function ensureBundles(names: string[]): void {
+  const newest = (dir: string): number => {
+    let t = 0
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name)
+      t = Math.max(t, e.isDirectory() ? newest(p) : Number(execFileSync('stat', ['-c', '%Y', p]).toString()) * 1000)
+    }
+    return t
+  }
+  for (const name of names) {
+    const bundle = join(ROOT, 'dist', name, 'index.js')
+    const fresh = (): boolean => existsSync(bundle) && Number(execFileSync('stat', ['-c', '%Y', bundle]).toString()) * 1000 >= Math.max(newest(join(ROOT, 'src/core')), newest(join(ROOT, 'src/actions', name)))
+    if (fresh() && !process.env.MR_REBUILD) continue
+    execFileSync('flock', [`/tmp/mr-actions-build-${name}.lock`, process.execPath, 'scripts/build.ts', name], { stdio: 'inherit', cwd: ROOT })
+  }
+}
+
+/** Lines of a step's output without the runner's ::add-mask:: commands (the runner consumes them). */
+export function visible(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n')
+}
+
+/** Samples every process's argv on this machine every 100 ms until stop(); returns the argv lines holding a secret. */
+export function argvScanner(secrets: string[]): { stop: () => { hits: string[]; samples: number; processes: number } } {
+  const hits: string[] = []
+  let samples = 0
+  let processes = 0
+  const scan = (): void => {
+    samples++
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+        processes++
+        if (secrets.some((s) => argv.includes(s))) hits.push(argv)
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  const t = setInterval(scan, 100)
+  return {
+    stop: () => {
+      clearInterval(t)
+      scan()
+      return { hits, samples, processes }
+    }
+  }
+}

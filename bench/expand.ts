@@ -1,0 +1,75 @@
+// P1: expand-keyspaces on N keyspaces (default 200) vs. the naive way, one `kubectl exec ... cqlsh`
+// per ALTER KEYSPACE, measured in one run on the same real Cassandra ring (2 DCs) through the same
+// real kubectl and Kubernetes API double. Goal: ratio <= 0.10.
+//   naive: for each keyspace, one `kubectl exec -i POD -- sh -c ... cqlsh --credentials ... -f`
+//          (the same secret handling as ours, so the only difference is one process per ALTER)
+//   ours:  the expand-keyspaces BUNDLE run as the runner does (reads, plan, gates, ONE cqlsh
+//          session for all ALTERs, schema agreement, re-read and verify)
+// Between the two, the new DC is taken out again with expand-keyspaces mode remove (not timed).
+// Usage: node bench/expand.ts [keyspaces]     (takes /tmp/sandbox.lock; starts and stops 2 nodes)
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runAction } from '../sandbox/runner.ts'
+import { ensureBundles, haveSandbox, lockSandbox, startMiniWorld } from '../__tests__/actions/expand-keyspaces/harness.ts'
+import { Kubectl } from '../src/core/kube/kubectl.ts'
+import { Cqlsh, cqlIdent } from '../src/core/cassandra/cqlsh.ts'
+
+const N = Number(process.argv[2] ?? 200)
+const SRC = 'dc-33'
+const TGT = 'dc-34'
+
+if (!haveSandbox()) {
+  console.error('bench/expand: run npm run setup first (kubectl, cqlsh, nodetool, Cassandra jars)')
+  process.exit(1)
+}
+ensureBundles(['expand-keyspaces'])
+const release = await lockSandbox()
+const t0 = Date.now()
+const log = (s: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${s}`)
+const w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 1 }).catch((e) => {
+  release()
+  throw e
+})
+try {
+  log(`${SRC} up`)
+  const ca = w.source.get('secrets', 'cert-manager', 'apigee-ca')!
+  w.target.apply({ ...ca, metadata: { name: 'apigee-ca', namespace: 'cert-manager' } })
+  const ov = join(w.dir, 'overrides-target.yaml')
+  writeFileSync(ov, `cassandra:\n  hostNetwork: true\n  multiRegionSeedHost: 127.0.33.1\n  datacenter: ${TGT}\n  rack: ra-1\n`)
+  await w.installRegion(ov, 1)
+  log(`${TGT} up`)
+  const names = Array.from({ length: N }, (_, i) => `ks_${String(i).padStart(3, '0')}`)
+  await w.cluster.cql(`${SRC}-0`, names.map((n) => `CREATE KEYSPACE IF NOT EXISTS ${n} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1}`), { timeoutMs: 600_000 })
+  log(`${N} keyspaces created`)
+
+  const kube = new Kubectl({ kubeconfig: w.kubeconfig, context: 'region-source', bin: join(w.env.PATH.split(':')[0], 'kubectl') })
+  const creds = w.cluster.credentials()
+  const cqlsh = new Cqlsh({ kube, namespace: 'apigee' }, { user: creds.ddlUser, password: creds.ddlPassword })
+  const pod = 'apigee-cassandra-default-0'
+  const common = { 'source-kubeconfig': w.kubeconfig, 'source-context': 'region-source', 'source-datacenter': SRC, 'target-datacenter': TGT, 'keyspaces': names.join(',') }
+
+  // naive: one exec + one cqlsh per ALTER
+  let t = Date.now()
+  for (const n of names) {
+    await cqlsh.session(pod, [`ALTER KEYSPACE ${cqlIdent(n)} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': '1', '${TGT}': '1'}`], { quiet: true })
+  }
+  const naiveMs = Date.now() - t
+  log(`naive: ${N} execs in ${(naiveMs / 1000).toFixed(1)}s`)
+
+  const rm = await runAction('expand-keyspaces', { ...common, mode: 'remove' }, { env: w.env, cwd: w.dir })
+  if (rm.code !== 0 || rm.outputs.altered !== String(N)) throw new Error(`remove failed:\n${rm.stdout}`)
+  log(`reset: ${TGT} removed again`)
+
+  t = Date.now()
+  const ours = await runAction('expand-keyspaces', common, { env: w.env, cwd: w.dir })
+  const oursMs = Date.now() - t
+  if (ours.code !== 0 || ours.outputs.altered !== String(N)) throw new Error(`expand-keyspaces failed:\n${ours.stdout}`)
+  log(`ours: expand-keyspaces (whole action) in ${(oursMs / 1000).toFixed(1)}s`)
+
+  const ratio = oursMs / naiveMs
+  console.log(JSON.stringify({ bench: 'P1 expand-keyspaces', keyspaces: N, naiveMs, oursMs, ratio: Number(ratio.toFixed(3)), goal: 0.1, pass: ratio <= 0.1 }))
+  console.log(`P1 expand-keyspaces: ${N} keyspaces, naive ${(naiveMs / 1000).toFixed(1)}s, ours ${(oursMs / 1000).toFixed(1)}s, ratio ${ratio.toFixed(3)} (goal <= 0.10)`)
+} finally {
+  await w.close()
+  release()
+}
