@@ -224,7 +224,7 @@ async function splitPhase(plan: FailoverPlan, prober: Prober, report: Report): P
     return [r, pct(plan.expected[r]), k, n ? pct(k / n) : '-', `${pct(ci.lower)} - ${pct(ci.upper)}`, inside ? 'yes' : 'no']
   })
   report.table(`Split check: ${decision.toUpperCase()} (N = ${n}, ${method})`, ['region', 'expected', 'responses', 'observed', `${pct(1 - plan.alpha)} Clopper-Pearson`, 'expected inside'], rows)
-  report.note(`**Split: ${decision}** - ${reason}. ${nErrors ? `Errors: ${nErrors}.` : ''} Took ${formatDuration(Date.now() - started)}.`)
+  report.note(`**Split: ${decision}** - ${reason}.${nErrors ? ` Errors: ${nErrors}.` : ''} Took ${formatDuration(Date.now() - started)}.`)
   core.info(`split check: ${decision} after ${n} classified responses: ${reason}`)
   report.output('split-verdict', decision)
   report.output('split-n', n)

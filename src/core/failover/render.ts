@@ -8,7 +8,8 @@ export function shareChart(probes: Probe[], regions: string[], marks: Array<{ la
   const from = probes[0].t
   const span = probes[probes.length - 1].t - from + 1
   const bucketMs = Math.max(1, Math.ceil(span / 30))
-  const buckets = sharesOverTime(probes, regions, bucketMs, from)
+  // Empty buckets (the pauses while kubectl runs) would read as 0% everywhere: leave them out.
+  const buckets = sharesOverTime(probes, regions, bucketMs, from).filter((b) => b.n > 0)
   const x = buckets.map((b) => (b.at / 1000).toFixed(1))
   const lines = regions.map((r) => `    line [${buckets.map((b) => Math.round(b.shares[r] * 100)).join(', ')}]`)
   const errors = `    bar [${buckets.map((b) => (b.n ? Math.round((b.errors / b.n) * 100) : 0)).join(', ')}]`
