@@ -368,27 +368,22 @@ export class CassandraCluster {
     const c = this.credentials()
     const rf = Math.min(3, nodes.length)
     const until = Date.now() + timeoutMs
-    // The default role appears a moment after start-up; retry the login until it does.
-    for (;;) {
-      const r = await this.cql(nodes[0].name, ['SELECT role FROM system_auth.roles'], { as: 'default', allowFailure: true })
-      if (r.code === 0) break
-      // maybe a previous attempt already finished the job
-      const ddl = await this.cql(nodes[0].name, ['SELECT role FROM system_auth.roles'], { allowFailure: true })
-      if (ddl.code === 0) break
-      if (Date.now() > until) throw new CassandraError(`could not log in to ${nodes[0].name} to set up auth:\n${r.stderr}`)
-      await sleep(1000)
-    }
     const repl = `{'class': 'NetworkTopologyStrategy', '${dc}': ${rf}}`
     const setup = [
       ...['system_auth', 'system_distributed', 'system_traces'].map((k) => `ALTER KEYSPACE ${k} WITH replication = ${repl}`),
-      `CREATE ROLE IF NOT EXISTS ${c.ddlUser} WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = '${c.ddlPassword}'`
+      `CREATE ROLE IF NOT EXISTS ${c.ddlUser} WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = '${c.ddlPassword}'`,
+      // the built-in superuser keeps working, but not with its well-known default password
+      `ALTER ROLE cassandra WITH PASSWORD = '${c.superuserPassword}'`
     ]
-    const first = await this.cql(nodes[0].name, setup, { as: 'default', allowFailure: true })
-    if (first.code !== 0) {
-      // Already done by an earlier, interrupted bootstrap? Then the DDL user logs in.
-      await this.cql(nodes[0].name, setup.slice(0, 3))
+    // The default role appears a moment after start-up: retry until the login works.
+    for (;;) {
+      const r = await this.cql(nodes[0].name, setup, { as: 'default', allowFailure: true })
+      if (r.code === 0) break
+      // an earlier, interrupted bootstrap may have replaced the default password already
+      if (/Bad credentials|AuthenticationFailed/i.test(r.stderr) && (await this.cql(nodes[0].name, setup, { allowFailure: true })).code === 0) break
+      if (Date.now() > until) throw new CassandraError(`could not log in to ${nodes[0].name} to set up auth:\n${r.stderr}`)
+      await sleep(1000)
     }
-    await this.cql(nodes[0].name, [`ALTER ROLE cassandra WITH PASSWORD = '${c.superuserPassword}'`])
     this.setState({ authBootstrapped: true })
   }
 }

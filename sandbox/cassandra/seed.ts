@@ -1,9 +1,7 @@
 // Seed data shaped like the reference case: the runtime's keyspaces cache_<org>_hybrid,
 // kms_<org>_hybrid, kvm_<org>_hybrid, quota_<org>_hybrid and perses, NetworkTopologyStrategy on
 // the source DC, each with tables of a known number of rows (so tests can compare counts after
-// a rebuild). Loaded through one cqlsh session with COPY FROM (CSV files), not a process per row.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+// a rebuild). Loaded through one cqlsh session (unlogged batches), not a process per row.
 import { CassandraError, type CassandraCluster } from './cluster.ts'
 
 export interface SeedTable {
@@ -27,6 +25,13 @@ export function seedTables(org: string): SeedTable[] {
     { keyspace: quota, table: 'quota_bucket' },
     { keyspace: perses, table: 'events' }
   ]
+}
+
+const BATCH = 25
+
+/** Primary key of row i of a seed table. */
+export function seedRowId(t: SeedTable, i: number): string {
+  return `${t.table}-${String(i).padStart(6, '0')}`
 }
 
 export interface SeedOptions {
@@ -56,22 +61,21 @@ export async function seedData(cluster: CassandraCluster, o: SeedOptions = {}): 
   if (!nodes.length) throw new CassandraError(`no running node in ${dc} to seed`)
   const rf = o.rf ?? Math.min(3, nodes.length)
   const tables = seedTables(org)
-  const dir = join(cluster.runDir, 'seed')
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  const stmts: string[] = []
+  const stmts: string[] = ['CONSISTENCY LOCAL_QUORUM']
   for (const ks of seedKeyspaces(org)) {
     stmts.push(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${dc}': ${rf}}`)
   }
+  for (const t of tables) stmts.push(`CREATE TABLE IF NOT EXISTS ${t.keyspace}.${t.table} (id text PRIMARY KEY, payload text, n int)`)
   for (const t of tables) {
-    stmts.push(`CREATE TABLE IF NOT EXISTS ${t.keyspace}.${t.table} (id text PRIMARY KEY, payload text, n int)`)
-    const csv = join(dir, `${t.keyspace}.${t.table}.csv`)
-    const lines: string[] = []
-    for (let i = 0; i < rows; i++) lines.push(`${t.table}-${String(i).padStart(6, '0')},${t.keyspace} row ${i} ${'x'.repeat(40)},${i}`)
-    writeFileSync(csv, lines.join('\n') + (lines.length ? '\n' : ''))
-    if (rows > 0) stmts.push(`COPY ${t.keyspace}.${t.table} (id, payload, n) FROM '${csv}' WITH NUMPROCESSES = 1 AND CHUNKSIZE = 500 AND MAXBATCHSIZE = 20`)
+    // unlogged batches of BATCH rows: one cqlsh statement each, well under the batch size limits
+    for (let b = 0; b < rows; b += BATCH) {
+      const inserts: string[] = []
+      for (let i = b; i < Math.min(rows, b + BATCH); i++) {
+        inserts.push(`INSERT INTO ${t.keyspace}.${t.table} (id, payload, n) VALUES ('${seedRowId(t, i)}', '${t.keyspace} row ${i} ${'x'.repeat(40)}', ${i})`)
+      }
+      stmts.push(`BEGIN UNLOGGED BATCH ${inserts.join('; ')}; APPLY BATCH`)
+    }
   }
-  stmts.unshift('CONSISTENCY LOCAL_QUORUM')
   await cluster.cql(nodes[0].name, stmts, { timeoutMs: 600000 })
   cluster.setState({ seeded: { org, rowsPerTable: rows, dc } })
   return { org, dc, rf, rowsPerTable: rows, tables, ms: Date.now() - t0 }

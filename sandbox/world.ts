@@ -1,0 +1,731 @@
+// The sandbox world: two region clusters, each a Kubernetes API double that the real kubectl
+// talks to (one kubeconfig, one context per region), with the Cassandra pods of a region mapped
+// onto real Cassandra nodes (`kubectl exec POD -- nodetool|cqlsh ...` runs the real tools against
+// that node, `kubectl logs POD` is its log). The source region runs from the start (dc-1); the
+// new region's cluster exists but has no Cassandra until `installRegion` (the "hybrid runtime
+// install") reads its overrides file and starts its nodes with the seed host, datacenter and rack
+// given there, refusing as a real install would on a CA mismatch or with hostNetwork off.
+//
+// The world lives in a daemon process (`node sandbox/cli.ts serve`): the Kubernetes doubles are
+// in-process HTTPS servers and must outlive `sandbox up` and jest's global setup. The daemon
+// writes <runDir>/world.json (mode 600) with what runs where and a control URL + token; clients
+// (the CLI, tests in jest workers) use `connectWorld()` and call the control API over loopback.
+//
+//   const w = await up()                 // starts the daemon (or reuses a running world)
+//   w.state.kubeconfig, w.state.regions  // contexts, pods, addresses, ports
+//   await w.installRegion('centralus')   // reads the region's overrides file
+//   await down()                         // stops daemon and nodes; no process, no port left
+import { spawn } from 'node:child_process'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
+import { join } from 'node:path'
+import YAML from 'yaml'
+import { Overrides } from '../src/core/overrides/overrides.ts'
+import { CassandraCluster, CassandraError, DEFAULT_RUN_DIR, PROJECT_ROOT } from './cassandra/cluster.ts'
+import { NATIVE_PORT, STORAGE_PORT, type NodeSpec } from './cassandra/config.ts'
+import { alive, pidHasMarker, portOpen, readPid, stopPidFile } from './cassandra/proc.ts'
+import { seedData } from './cassandra/seed.ts'
+import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster, type PodHandle } from './kube/index.ts'
+import { serverTls } from './tls.ts'
+
+export interface RegionConfig {
+  /** region name, e.g. eastus */
+  name: string
+  /** kube context (and cluster) name */
+  context: string
+  datacenter: string
+  rack: string
+  /** Cassandra nodes this region runs (source: at up; new region: cassandra.replicaCount default) */
+  nodes: number
+}
+
+export interface WorldOptions {
+  runDir?: string
+  org?: string
+  rowsPerTable?: number
+  clusterName?: string
+  source?: Partial<RegionConfig>
+  target?: Partial<RegionConfig>
+}
+
+export interface PodInfo {
+  name: string
+  namespace: string
+  node: string
+  address: string
+  jmxPort: number
+  nativePort: number
+  storagePort: number
+  log: string
+}
+
+export interface RegionState extends RegionConfig {
+  role: 'source' | 'target'
+  server: string
+  overrides: string
+  installed: boolean
+  pods: PodInfo[]
+}
+
+export interface WorldState {
+  status: 'starting' | 'ready' | 'failed' | 'stopping'
+  error?: string
+  pid: number
+  runDir: string
+  controlUrl: string
+  controlToken: string
+  kubeconfig: string
+  topology: string
+  org: string
+  clusterName: string
+  rowsPerTable: number
+  namespace: string
+  regions: RegionState[]
+  startedAt: string
+  timings: Record<string, number>
+  /** highest sum of the Cassandra JVMs' resident memory seen so far, MiB */
+  peakRssMiB: number
+}
+
+export const NAMESPACE = 'apigee'
+export const CREDS_SECRET = 'apigee-datastore-default-creds'
+export const CA_SECRET = 'apigee-ca'
+export const CA_NAMESPACE = 'cert-manager'
+export const CASSANDRA_STS = 'apigee-cassandra-default'
+export const RUNTIME_DEPLOYMENT = 'apigee-runtime'
+
+const DEFAULT_SOURCE: RegionConfig = { name: 'eastus', context: 'aks-eastus', datacenter: 'dc-1', rack: 'ra-1', nodes: 2 }
+const DEFAULT_TARGET: RegionConfig = { name: 'centralus', context: 'aks-centralus', datacenter: 'dc-2', rack: 'ra-1', nodes: 1 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+export class InstallError extends Error {}
+
+export function worldFile(runDir = DEFAULT_RUN_DIR): string {
+  return join(runDir, 'world.json')
+}
+
+function daemonMarker(runDir: string): string {
+  return `--sandbox-world=${runDir}`
+}
+
+export function readWorldState(runDir = DEFAULT_RUN_DIR): WorldState | undefined {
+  const f = worldFile(runDir)
+  if (!existsSync(f)) return undefined
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as WorldState
+  } catch {
+    return undefined
+  }
+}
+
+function daemonAlive(s: WorldState): boolean {
+  return pidHasMarker(s.pid, daemonMarker(s.runDir))
+}
+
+// =============================================================================================
+// The daemon side: builds and serves the world.
+// =============================================================================================
+
+interface RegionRuntime {
+  state: RegionState
+  kube: KubeCluster
+  pods: Map<string, PodHandle>
+}
+
+export class World {
+  readonly runDir: string
+  readonly cassandra: CassandraCluster
+  readonly state: WorldState
+  private readonly regions = new Map<string, RegionRuntime>()
+  private monitor?: NodeJS.Timeout
+  private control?: ReturnType<typeof createServer>
+  private installing: Promise<unknown> = Promise.resolve()
+
+  constructor(o: WorldOptions = {}) {
+    this.runDir = o.runDir ?? DEFAULT_RUN_DIR
+    const clusterName = o.clusterName ?? 'apigeecluster'
+    this.cassandra = new CassandraCluster({ runDir: this.runDir, clusterName })
+    const source = { ...DEFAULT_SOURCE, ...o.source }
+    const target = { ...DEFAULT_TARGET, ...o.target }
+    this.state = {
+      status: 'starting',
+      pid: process.pid,
+      runDir: this.runDir,
+      controlUrl: '',
+      controlToken: randomBytes(24).toString('base64url'),
+      kubeconfig: join(this.runDir, 'kubeconfig'),
+      topology: join(this.runDir, 'topology.yaml'),
+      org: o.org ?? 'example',
+      clusterName,
+      rowsPerTable: o.rowsPerTable ?? Number(process.env.SANDBOX_SEED_ROWS ?? 200),
+      namespace: NAMESPACE,
+      regions: [
+        { ...source, role: 'source', server: '', overrides: join(this.runDir, `overrides-${source.name}.yaml`), installed: false, pods: [] },
+        { ...target, role: 'target', server: '', overrides: join(this.runDir, `overrides-${target.name}.yaml`), installed: false, pods: [] }
+      ],
+      startedAt: new Date().toISOString(),
+      timings: {},
+      peakRssMiB: 0
+    }
+  }
+
+  private save(): void {
+    mkdirSync(this.runDir, { recursive: true })
+    writeFileSync(worldFile(this.runDir), JSON.stringify(this.state, null, 2) + '\n', { mode: 0o600 })
+    chmodSync(worldFile(this.runDir), 0o600)
+  }
+
+  region(name: string): RegionRuntime {
+    const r = this.regions.get(name) ?? [...this.regions.values()].find((x) => x.state.context === name || x.state.datacenter === name)
+    if (!r) throw new InstallError(`no region '${name}' in the sandbox (regions: ${[...this.regions.keys()].join(', ')})`)
+    return r
+  }
+
+  /** Builds the world: kube doubles, secrets, source Cassandra (started, auth, seed), pods. */
+  async start(): Promise<void> {
+    const t0 = Date.now()
+    this.save()
+    await this.startControl()
+    this.save()
+    const [source, target] = this.state.regions
+    // Cassandra first (it is the slow part); the API servers come up meanwhile.
+    const specs = this.cassandra.dcSpecs(source.datacenter, source.nodes, { rack: source.rack })
+    this.cassandra.start(specs)
+    const tlsDir = join(this.runDir, 'tls')
+    for (const r of [source, target]) {
+      const kube = await startKubeCluster({ name: r.context, tlsDir, namespaces: [NAMESPACE, CA_NAMESPACE] })
+      r.server = kube.url
+      this.regions.set(r.name, { state: r, kube, pods: new Map() })
+      this.baseObjects(r, kube)
+    }
+    writeKubeconfig(this.state.kubeconfig, [...this.regions.values()].map((x) => x.kube), { currentContext: source.context, namespace: NAMESPACE })
+    this.writeOverrides(source, true)
+    this.writeOverrides(target, false)
+    this.writeTopology()
+    this.state.timings.kubeReadyMs = Date.now() - t0
+    this.save()
+    this.startMonitor()
+    await this.cassandra.waitUp(specs)
+    this.state.timings.sourceUnMs = Date.now() - t0
+    await this.cassandra.bootstrapAuth(source.datacenter)
+    this.state.timings.authMs = Date.now() - t0
+    await seedData(this.cassandra, { org: this.state.org, dc: source.datacenter, rowsPerTable: this.state.rowsPerTable })
+    this.state.timings.seededMs = Date.now() - t0
+    this.addCassandraPods(this.region(source.name), specs)
+    source.installed = true
+    this.state.status = 'ready'
+    this.state.timings.readyMs = Date.now() - t0
+    this.sampleRss()
+    this.save()
+  }
+
+  private baseObjects(r: RegionState, kube: KubeCluster): void {
+    const c = this.cassandra.credentials()
+    // Each cluster's cert-manager made its own CA; the procedure copies the original's over.
+    const ca = serverTls(join(this.runDir, 'apigee-ca', r.name), 'apigee-cassandra', ['apigee-cassandra-default.apigee.svc'])
+    kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: CA_SECRET, namespace: CA_NAMESPACE },
+      data: { 'tls.crt': b64(readFileSync(ca.caFile, 'utf8')), 'tls.key': b64(readFileSync(join(this.runDir, 'apigee-ca', r.name, 'ca.key'), 'utf8')), 'ca.crt': b64(readFileSync(ca.caFile, 'utf8')) }
+    })
+    kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: CREDS_SECRET, namespace: NAMESPACE },
+      data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
+    })
+    kube.addWorkload({
+      kind: 'StatefulSet',
+      namespace: NAMESPACE,
+      name: CASSANDRA_STS,
+      replicas: r.role === 'source' ? r.nodes : 0,
+      selector: { app: 'apigee-cassandra' },
+      serviceName: 'apigee-cassandra-default',
+      containers: [{ name: 'apigee-cassandra', image: 'apache/cassandra:5.0', ports: [STORAGE_PORT, 7001, NATIVE_PORT, 7199] }],
+      // Cassandra replicas follow the install, not `kubectl scale`: report what really runs.
+      onReplicas: () => this.region(r.name).pods.size
+    })
+    kube.addWorkload({
+      kind: 'Deployment',
+      namespace: NAMESPACE,
+      name: RUNTIME_DEPLOYMENT,
+      replicas: 2,
+      selector: { app: RUNTIME_DEPLOYMENT },
+      containers: [{ name: 'apigee-runtime', image: 'apigee-runtime:sandbox', ports: [8443] }]
+    })
+  }
+
+  private writeOverrides(r: RegionState, withSeedSettings: boolean): void {
+    if (existsSync(r.overrides)) return
+    const doc = {
+      instanceID: `sandbox-${r.name}`,
+      k8sCluster: { name: r.context, region: r.name },
+      org: this.state.org,
+      cassandra: {
+        hostNetwork: true,
+        clusterName: this.state.clusterName,
+        replicaCount: r.nodes,
+        ...(withSeedSettings ? { datacenter: r.datacenter, rack: r.rack } : {})
+      }
+    }
+    writeFileSync(r.overrides, `# Apigee hybrid overrides for ${r.name} (sandbox)\n${YAML.stringify(doc)}`)
+  }
+
+  private writeTopology(): void {
+    const regions: Record<string, unknown> = {}
+    for (const r of this.state.regions) {
+      regions[r.name] = {
+        kube: { context: r.context, kubeconfig: this.state.kubeconfig, namespace: NAMESPACE },
+        cassandra: { datacenter: r.datacenter, rack: r.rack, overrides: r.overrides },
+        service: { deployment: RUNTIME_DEPLOYMENT, namespace: NAMESPACE }
+      }
+    }
+    const doc = {
+      cassandra: { namespace: NAMESPACE, clusterName: this.state.clusterName, credentialsSecret: CREDS_SECRET, caSecret: CA_SECRET, caNamespace: CA_NAMESPACE },
+      regions
+    }
+    writeFileSync(this.state.topology, `# the sandbox world (generated by sandbox/world.ts)\n${YAML.stringify(doc)}`)
+  }
+
+  /** Pods apigee-cassandra-default-<i> mapped onto the nodes: exec runs the real tools there. */
+  private addCassandraPods(rt: RegionRuntime, specs: NodeSpec[], o: { ready?: boolean; logs?: string } = {}): void {
+    const bin = join(PROJECT_ROOT, '.cache', 'bin')
+    const pods: PodInfo[] = []
+    specs.forEach((spec) => {
+      const index = Number(spec.name.split('-').pop())
+      const name = `${CASSANDRA_STS}-${index}`
+      const p = this.cassandra.paths(spec.name)
+      const env = this.cassandra.nodeEnv(spec.name)
+      mkdirSync(env.HOME, { recursive: true })
+      const handle = rt.kube.addPod({
+        namespace: NAMESPACE,
+        name,
+        labels: { app: 'apigee-cassandra', 'app.kubernetes.io/name': 'apigee-cassandra', name: CASSANDRA_STS, 'statefulset.kubernetes.io/pod-name': name },
+        podIP: spec.address,
+        hostIP: spec.address,
+        hostNetwork: true,
+        containers: [{ name: 'apigee-cassandra', image: 'apache/cassandra:5.0', ports: [STORAGE_PORT, 7001, NATIVE_PORT, 7199] }],
+        ready: o.ready ?? this.cassandra.running(spec.name),
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: CASSANDRA_STS, controller: true }],
+        exec: localProcessExec({ env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` }, extraEnv: env, cwd: env.HOME }),
+        logs: o.logs ?? { file: p.log }
+      })
+      rt.pods.set(name, handle)
+      pods.push({ name, namespace: NAMESPACE, node: spec.name, address: spec.address, jmxPort: spec.jmxPort, nativePort: NATIVE_PORT, storagePort: STORAGE_PORT, log: p.log })
+    })
+    const keep = rt.state.pods.filter((x) => !pods.some((p) => p.name === x.name))
+    rt.state.pods = [...keep, ...pods].sort((a, b) => a.name.localeCompare(b.name))
+    this.syncStatefulSet(rt)
+  }
+
+  private syncStatefulSet(rt: RegionRuntime): void {
+    const sts = rt.kube.get('statefulsets', NAMESPACE, CASSANDRA_STS)
+    if (!sts) return
+    const ready = [...rt.pods.values()].filter((p) => (p.object().status as { conditions?: { type: string; status: string }[] })?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length
+    const spec = (sts.spec ?? {}) as Record<string, unknown>
+    if (spec.replicas !== rt.pods.size) rt.kube.apply({ ...sts, spec: { ...spec, replicas: rt.pods.size } })
+    rt.kube.setReadyReplicas('StatefulSet', NAMESPACE, CASSANDRA_STS, ready)
+  }
+
+  /** Pod readiness follows the node: process alive and CQL port open. Also samples memory. */
+  private startMonitor(): void {
+    const tick = async (): Promise<void> => {
+      for (const rt of this.regions.values()) {
+        for (const info of rt.state.pods) {
+          const handle = rt.pods.get(info.name)
+          if (!handle) continue
+          const up = this.cassandra.running(info.node) && (await portOpen(info.address, NATIVE_PORT, 500))
+          if (rt.state.installed || up) handle.setReady(up)
+        }
+        this.syncStatefulSet(rt)
+      }
+      this.sampleRss()
+    }
+    this.monitor = setInterval(() => void tick().catch(() => {}), 3000)
+  }
+
+  private sampleRss(): void {
+    const mib = Math.round(Object.values(this.cassandra.rss()).reduce((a, b) => a + b, 0) / 2 ** 20)
+    if (mib > this.state.peakRssMiB) {
+      this.state.peakRssMiB = mib
+      this.save()
+    }
+  }
+
+  // ---- the hybrid runtime install for a region ---------------------------------------------
+
+  /**
+   * "Installs the hybrid runtime" in a region from its overrides file (default: the one the
+   * world wrote, which configure-seed-host edits): checks what a real install would trip over,
+   * then starts the region's Cassandra nodes with multiRegionSeedHost as seed and the given
+   * datacenter / rack, and registers their pods. Re-applying to an installed region (e.g. after
+   * the seed host was removed) updates the nodes' configuration and keeps them running.
+   */
+  installRegion(regionName: string, overridesPath?: string): Promise<RegionState> {
+    const next = this.installing.then(() => this.doInstall(regionName, overridesPath))
+    this.installing = next.catch(() => {})
+    return next
+  }
+
+  private async doInstall(regionName: string, overridesPath?: string): Promise<RegionState> {
+    const t0 = Date.now()
+    const rt = this.region(regionName)
+    const r = rt.state
+    const file = overridesPath ?? r.overrides
+    let o: Overrides
+    try {
+      o = Overrides.load(file)
+    } catch (e) {
+      throw new InstallError((e as Error).message)
+    }
+    const cas = o.cassandra
+    const replicaCount = Number(o.doc.getIn(['cassandra', 'replicaCount']) ?? r.nodes)
+    const dc = cas.datacenter ?? 'dc-1'
+    const rack = cas.rack ?? 'ra-1'
+    const source = this.state.regions.find((x) => x.role === 'source')!
+    const prefix = `apigeectl apply -f ${file} (context ${r.context})`
+
+    if (cas.clusterName && cas.clusterName !== this.state.clusterName) {
+      throw new InstallError(
+        `${prefix}: apigee-cassandra-default-0 is in CrashLoopBackOff: org.apache.cassandra.exceptions.ConfigurationException: ` +
+          `Saved cluster name ${this.state.clusterName} != configured name ${cas.clusterName} (cassandra.clusterName must match in every region)`
+      )
+    }
+    if (!Number.isInteger(replicaCount) || replicaCount < 1 || replicaCount > 9) throw new InstallError(`${prefix}: cassandra.replicaCount must be 1-9, got ${replicaCount}`)
+    if (r.role === 'target' && dc === source.datacenter) {
+      throw new InstallError(`${prefix}: cassandra.datacenter is '${dc}', the datacenter of the original region; the new region needs its own (e.g. dc-2)`)
+    }
+    const seeds = (cas.multiRegionSeedHost ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+    const installedHere = r.installed && rt.pods.size > 0
+    if (!installedHere && r.role === 'target') {
+      if (cas.hostNetwork !== true) {
+        this.failedPods(rt, dc, replicaCount, [
+          `WARN  [main] Seed ${seeds[0] ?? '(none)'}:${STORAGE_PORT} is not reachable from this pod network (AKS "island" networking: pod IPs are not routable between clusters)`,
+          'ERROR [main] Exception encountered during startup',
+          'java.lang.RuntimeException: Unable to gossip with any peers'
+        ])
+        throw new InstallError(
+          `${prefix}: apigee-cassandra-default-0 in ${dc} never becomes ready: java.lang.RuntimeException: Unable to gossip with any peers. ` +
+            `cassandra.hostNetwork is ${cas.hostNetwork === undefined ? 'not set' : String(cas.hostNetwork)} in the overrides: with AKS island networking the pods of two clusters cannot reach each other; set cassandra.hostNetwork: true`
+        )
+      }
+      if (!seeds.length) {
+        throw new InstallError(
+          `${prefix}: cassandra.multiRegionSeedHost is not set and ${r.name} has no Cassandra yet: the new datacenter would form a cluster of its own. ` +
+            `Set it to the IP of a Cassandra pod of the original region (kubectl get pods -o wide -n ${NAMESPACE} on ${source.context})`
+        )
+      }
+    }
+    // mTLS between the regions: the new cluster must trust the original cluster's CA.
+    if (r.role === 'target') {
+      const mine = this.caCert(rt)
+      const theirs = this.caCert(this.region(source.name))
+      if (!mine || mine !== theirs) {
+        const text = [
+          `ERROR [main] Internode connection to ${seeds[0] ?? source.pods[0]?.address}:${STORAGE_PORT} failed`,
+          'javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target',
+          'java.lang.RuntimeException: Unable to gossip with any peers'
+        ]
+        if (!installedHere) this.failedPods(rt, dc, replicaCount, text)
+        throw new InstallError(
+          `${prefix}: apigee-cassandra-default-0 in ${dc} cannot join the cluster: javax.net.ssl.SSLHandshakeException: PKIX path building failed: ` +
+            `unable to find valid certification path to requested target. The secret ${CA_SECRET} in namespace ${CA_NAMESPACE} of ${r.context} ` +
+            `${mine ? 'is not the one of the original cluster' : 'is missing'}: copy it from ${source.context}`
+        )
+      }
+    }
+    for (const s of seeds) {
+      const ok = this.cassandra.nodes().some((n) => n.address === s && this.cassandra.running(n.name))
+      if (!ok) {
+        throw new InstallError(`${prefix}: apigee-cassandra-default-0 in ${dc}: java.lang.RuntimeException: Unable to gossip with any peers (seed ${s} is not a running Cassandra node)`)
+      }
+    }
+
+    const existing = this.cassandra.nodes().filter((n) => n.datacenter === dc)
+    if (existing.length && existing.some((n) => n.rack !== rack)) {
+      throw new InstallError(`${prefix}: cassandra.rack '${rack}' differs from the rack the nodes of ${dc} already run in (${existing[0].rack}); Cassandra refuses to change a node's rack`)
+    }
+    const ownSeeds = existing.length ? existing.map((n) => n.address) : undefined
+    const specs = this.cassandra.dcSpecs(dc, replicaCount, {
+      rack,
+      seeds: seeds.length ? seeds : ownSeeds,
+      autoBootstrap: false
+    })
+    // (Re-)write the configuration; running nodes keep running (their seeds matter at start only).
+    for (const s of specs) this.cassandra.prepare(s)
+    const toStart = specs.filter((s) => !this.cassandra.running(s.name))
+    this.cassandra.start(toStart)
+    if (toStart.length) await this.cassandra.waitUp(specs)
+    for (const p of [...rt.pods.keys()]) {
+      if (!specs.some((s) => `${CASSANDRA_STS}-${s.name.split('-').pop()}` === p)) {
+        rt.pods.get(p)?.remove()
+        rt.pods.delete(p)
+      }
+    }
+    this.addCassandraPods(rt, specs)
+    r.installed = true
+    r.datacenter = dc
+    r.rack = rack
+    r.nodes = replicaCount
+    this.state.timings[`install-${r.name}-ms`] = Date.now() - t0
+    this.sampleRss()
+    this.save()
+    return r
+  }
+
+  private caCert(rt: RegionRuntime): string | undefined {
+    const s = rt.kube.get('secrets', CA_NAMESPACE, CA_SECRET) as { data?: Record<string, string> } | undefined
+    const v = s?.data?.['tls.crt'] ?? s?.data?.['ca.crt']
+    return v ? Buffer.from(v, 'base64').toString('utf8').trim() : undefined
+  }
+
+  /** Pods of a failed install: present, Running, never ready, logs saying why. */
+  private failedPods(rt: RegionRuntime, dc: string, count: number, log: string[]): void {
+    const specs = this.cassandra.dcSpecs(dc, count)
+    for (const s of specs) this.cassandra.prepare(s)
+    this.addCassandraPods(rt, specs, { ready: false, logs: log.join('\n') + '\n' })
+  }
+
+  // ---- control API (loopback, bearer token) ------------------------------------------------
+
+  private startControl(): Promise<void> {
+    this.control = createServer((req, res) => void this.handle(req, res))
+    return new Promise((resolve) => {
+      this.control!.listen(0, '127.0.0.1', () => {
+        const addr = this.control!.address()
+        this.state.controlUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`
+        resolve()
+      })
+    })
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (code: number, body: unknown): void => {
+      res.writeHead(code, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(body))
+    }
+    const token = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''))
+    const want = Buffer.from(this.state.controlToken)
+    if (token.length !== want.length || !timingSafeEqual(token, want)) return send(401, { error: 'unauthorized' })
+    let body = ''
+    for await (const chunk of req) body += chunk
+    const args = body ? (JSON.parse(body) as Record<string, string>) : {}
+    try {
+      if (req.url === '/status') return send(200, this.state)
+      if (req.url === '/install-region' && req.method === 'POST') return send(200, await this.installRegion(args.region, args.overrides))
+      if (req.url === '/down' && req.method === 'POST') {
+        send(200, { ok: true })
+        setImmediate(() => void this.stop().then(() => process.exit(0)))
+        return
+      }
+      send(404, { error: `no such control endpoint ${req.url}` })
+    } catch (e) {
+      send(e instanceof InstallError || e instanceof CassandraError ? 409 : 500, { error: (e as Error).message })
+    }
+  }
+
+  /** Stops nodes, servers and the control API; removes world.json. */
+  async stop(): Promise<void> {
+    this.state.status = 'stopping'
+    this.save()
+    if (this.monitor) clearInterval(this.monitor)
+    await this.cassandra.stopAll(10000)
+    await Promise.all([...this.regions.values()].map((r) => r.kube.close().catch(() => {})))
+    await new Promise<void>((r) => (this.control ? this.control.close(() => r()) : r()))
+    this.control?.closeAllConnections?.()
+    rmSync(worldFile(this.runDir), { force: true })
+  }
+}
+
+// =============================================================================================
+// The client side: up / status / down / installRegion from any process.
+// =============================================================================================
+
+export class WorldClient {
+  readonly state: WorldState
+  constructor(state: WorldState) {
+    this.state = state
+  }
+
+  call<T>(path: string, body?: unknown, timeoutMs = 600000): Promise<T> {
+    const url = new URL(path, this.state.controlUrl)
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${this.state.controlToken}`, 'content-type': 'application/json' }, timeout: timeoutMs }, (res) => {
+        let text = ''
+        res.on('data', (c) => (text += c))
+        res.on('end', () => {
+          const parsed = text ? JSON.parse(text) : {}
+          if (res.statusCode === 200) resolve(parsed as T)
+          else reject(new InstallError(parsed.error ?? `control API ${path}: HTTP ${res.statusCode}`))
+        })
+      })
+      req.on('timeout', () => req.destroy(new Error(`control API ${path} timed out`)))
+      req.on('error', reject)
+      req.end(body === undefined ? undefined : JSON.stringify(body))
+    })
+  }
+
+  get cassandra(): CassandraCluster {
+    return new CassandraCluster({ runDir: this.state.runDir, clusterName: this.state.clusterName })
+  }
+
+  region(name: string): RegionState {
+    const r = this.state.regions.find((x) => x.name === name || x.context === name || x.role === name || x.datacenter === name)
+    if (!r) throw new InstallError(`no region '${name}'`)
+    return r
+  }
+
+  async refresh(): Promise<WorldState> {
+    const s = await this.call<WorldState>('/status')
+    Object.assign(this.state, s)
+    return s
+  }
+
+  /** The hybrid runtime install for a region (name, context or 'target'), from its overrides file. */
+  async installRegion(region: string, overrides?: string): Promise<RegionState> {
+    const r = await this.call<RegionState>('/install-region', { region, overrides })
+    await this.refresh()
+    return r
+  }
+}
+
+/** The running world of runDir, if any (daemon alive and ready). */
+export function connectWorld(runDir = DEFAULT_RUN_DIR): WorldClient | undefined {
+  const s = readWorldState(runDir)
+  if (!s || !daemonAlive(s) || s.status !== 'ready') return undefined
+  return new WorldClient(s)
+}
+
+/** Stops what a crashed earlier run left: its daemon, its Cassandra nodes, its state file. */
+export async function cleanupStale(runDir = DEFAULT_RUN_DIR): Promise<string[]> {
+  const done: string[] = []
+  const s = readWorldState(runDir)
+  const daemonPid = readPid(join(runDir, 'world.pid'))
+  if (daemonPid !== undefined && pidHasMarker(daemonPid, daemonMarker(runDir))) {
+    try {
+      process.kill(daemonPid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+    done.push(`killed world daemon ${daemonPid}`)
+  }
+  const c = new CassandraCluster({ runDir, clusterName: s?.clusterName })
+  for (const n of c.nodes()) {
+    const pid = c.pid(n.name)
+    if (pid !== undefined) done.push(`stopped Cassandra ${n.name} (pid ${pid})`)
+  }
+  await c.stopAll(5000)
+  rmSync(worldFile(runDir), { force: true })
+  rmSync(join(runDir, 'world.pid'), { force: true })
+  return done
+}
+
+export interface UpResult {
+  client: WorldClient
+  reused: boolean
+  cleaned: string[]
+  ms: number
+}
+
+/**
+ * Starts the world daemon (or returns the running world) and waits until it is ready. A world
+ * left by a crashed run is cleaned up first; the run dir's Cassandra data is started afresh.
+ */
+export async function up(o: WorldOptions & { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<UpResult> {
+  const runDir = o.runDir ?? DEFAULT_RUN_DIR
+  const t0 = Date.now()
+  const running = connectWorld(runDir)
+  if (running) return { client: running, reused: true, cleaned: [], ms: 0 }
+  const cleaned = await cleanupStale(runDir)
+  // fresh data: a world always starts from a known state
+  rmSync(runDir, { recursive: true, force: true })
+  mkdirSync(runDir, { recursive: true })
+  const logFile = join(runDir, 'world.log')
+  const fd = openSync(logFile, 'a')
+  const args = [join(PROJECT_ROOT, 'sandbox', 'cli.ts'), 'serve', daemonMarker(runDir), '--options', JSON.stringify({ ...o, runDir, log: undefined, timeoutMs: undefined })]
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: PROJECT_ROOT, env: process.env })
+  closeSync(fd)
+  child.unref()
+  writeFileSync(join(runDir, 'world.pid'), `${child.pid}\n`)
+  const until = Date.now() + (o.timeoutMs ?? 420000)
+  let last = ''
+  for (;;) {
+    await sleep(500)
+    const s = readWorldState(runDir)
+    if (s && s.status !== last) {
+      last = s.status
+      o.log?.(`world: ${s.status}`)
+    }
+    if (s?.status === 'ready') return { client: new WorldClient(s), reused: false, cleaned, ms: Date.now() - t0 }
+    const dead = child.pid === undefined || !alive(child.pid) || !pidHasMarker(child.pid, daemonMarker(runDir))
+    if (s?.status === 'failed' || dead || Date.now() > until) {
+      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : ''
+      await down(runDir).catch(() => {})
+      throw new InstallError(`sandbox world did not come up (${s?.error ?? (dead ? 'daemon exited' : 'timed out')}):\n${tail}`)
+    }
+  }
+}
+
+/** Stops the world of runDir: daemon (which stops nodes and servers), then anything left. */
+export async function down(runDir = DEFAULT_RUN_DIR): Promise<string[]> {
+  const s = readWorldState(runDir)
+  const done: string[] = []
+  if (s && daemonAlive(s)) {
+    await new WorldClient(s).call('/down', {}).catch(() => {})
+    const until = Date.now() + 30000
+    while (daemonAlive(s) && Date.now() < until) await sleep(200)
+    done.push(`world daemon ${s.pid} stopped`)
+  }
+  await stopPidFile(join(runDir, 'world.pid'), daemonMarker(runDir), 3000)
+  done.push(...(await cleanupStale(runDir)))
+  return done
+}
+
+/** The daemon's main: build the world, serve until told to stop (or SIGTERM/SIGINT). */
+export async function serve(o: WorldOptions): Promise<void> {
+  const w = new World(o)
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    void w.stop().finally(() => process.exit(0))
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  try {
+    await w.start()
+    console.log(`world ready in ${w.state.timings.readyMs} ms`)
+  } catch (e) {
+    w.state.status = 'failed'
+    w.state.error = (e as Error).message
+    console.error((e as Error).stack)
+    writeFileSync(worldFile(w.runDir), JSON.stringify(w.state, null, 2) + '\n', { mode: 0o600 })
+    await w.cassandra.stopAll(5000)
+    process.exit(1)
+  }
+}
+
+/** Human summary of what runs where. */
+export function describeWorld(s: WorldState): string {
+  const lines = [
+    `sandbox world (${s.status}) run dir ${s.runDir}`,
+    `  kubeconfig ${s.kubeconfig}   topology ${s.topology}`,
+    `  cluster ${s.clusterName}, org ${s.org}, ${s.rowsPerTable} rows per seed table`
+  ]
+  for (const r of s.regions) {
+    lines.push(`  region ${r.name} (${r.role}): context ${r.context} -> ${r.server}, ${r.datacenter}/${r.rack}, overrides ${r.overrides}${r.installed ? '' : ' [not installed]'}`)
+    for (const p of r.pods) lines.push(`    pod ${p.namespace}/${p.name}  ip ${p.address}  cql ${p.address}:${p.nativePort}  storage ${p.address}:${p.storagePort}  jmx 127.0.0.1:${p.jmxPort}  log ${p.log}`)
+  }
+  const t = s.timings
+  const sec = (ms?: number): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`)
+  lines.push(`  timings: kube APIs ${sec(t.kubeReadyMs)}, source nodes UN ${sec(t.sourceUnMs)}, auth ${sec(t.authMs)}, seeded ${sec(t.seededMs)}, ready ${sec(t.readyMs)}`)
+  for (const [k, v] of Object.entries(t)) if (k.startsWith('install-')) lines.push(`  ${k.replace(/-ms$/, '')}: ${sec(v)}`)
+  lines.push(`  peak Cassandra RSS: ${s.peakRssMiB} MiB`)
+  return lines.join('\n')
+}
