@@ -107,7 +107,14 @@ export async function run(): Promise<void> {
       return
     }
 
-    // 4. Rebuild.
+    // 4. Rebuild. A cancel (SIGINT/SIGTERM from the runner) only stops the watching: the jobs run
+    // on in the pods and the next run re-attaches to them.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        core.warning(`${sig}: stopped watching; the rebuilds keep running in the pods and a re-run of rebuild-dc re-attaches to them`)
+        process.exit(sig === 'SIGINT' ? 130 : 143)
+      })
+    }
     let results: NodeResult[] = []
     if (todo.length) {
       results = await runLanes(ctx, lanes)

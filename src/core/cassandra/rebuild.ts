@@ -215,7 +215,7 @@ async function watch(ctx: RebuildContext, node: TargetNode, progress: NodeProgre
       const from = stall.peers.length ? `from ${stall.peers.join(', ')}` : 'no stream session ever started'
       throw new RebuildFailed(
         `${node.pod} (${node.address}): rebuild stalled: no byte received for ${formatDuration(stall.forMs)} (${from})`,
-        `check the source node(s) and the network between the datacenters (nodetool netstats on ${node.pod}); the job keeps running in the pod, a re-run re-attaches`
+        `check the source node(s) and the network between the datacenters (nodetool netstats on ${node.pod}); the job keeps running in the pod, a re-run re-attaches. Cassandra 4.0+ counts the bytes of an entire-SSTable transfer only when the file is complete: keep stall-timeout above the time your largest SSTable takes`
       )
     }
     if (ctx.deadline.expired()) {
