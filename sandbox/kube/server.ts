@@ -541,7 +541,7 @@ class Cluster implements KubeCluster {
       metadata: {
         name: o.name,
         namespace: ns,
-        labels: o.labels ?? {},
+        ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
         ...(o.annotations ? { annotations: o.annotations } : {}),
         ...(o.ownerReferences ? { ownerReferences: o.ownerReferences } : {})
       },
@@ -1132,7 +1132,7 @@ class Cluster implements KubeCluster {
       clearTimeout(startTimer)
       this.sessions.delete(session)
       abort.abort()
-      stdin?.end()
+      if (stdin && !stdin.writableEnded) stdin.end()
     })
     session.on('goaway', () => {
       if (!started || finished) session.close()
@@ -1142,8 +1142,16 @@ class Cluster implements KubeCluster {
       const type = s.header('streamtype') ?? ''
       streams[type] = s
       if (type === 'stdin' && stdin) {
-        s.on('data', (d: Buffer) => stdin.write(d))
-        s.on('end', () => stdin.end())
+        s.on('data', (d: Buffer) => {
+          // back-pressure: stop reading the connection until the command takes its input
+          if (!stdin.write(d) && !stdin.writableEnded) {
+            socket.pause()
+            stdin.once('drain', () => socket.resume())
+          }
+        })
+        s.on('end', () => {
+          if (!stdin.writableEnded) stdin.end()
+        })
       }
       const ready = (Object.keys(wants) as Array<keyof typeof wants>).every((k) => !wants[k] || streams[k])
       if (!ready || started) return
