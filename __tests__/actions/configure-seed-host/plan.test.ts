@@ -64,6 +64,10 @@ describe('preflight', () => {
       expect.stringMatching(/source Cassandra pods not ready: apigee-cassandra-default-1 \(Pending\)/)
     ])
   })
+  it('refuses the datacenter of an existing region, even when the copied overrides name it', () => {
+    const errs = preflight({ ...base, targetDc: 'dc-1', targetIsCopy: true, target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n  datacenter: dc-1\n') }).map((e) => e.message)
+    expect(errs).toEqual([expect.stringMatching(/'dc-1' is the datacenter of an existing region \(east.yaml\)/), expect.stringMatching(/'dc-1' is already in the ring/)])
+  })
   it('accepts the new DC in the ring on a re-run (the target overrides already name it)', () => {
     expect(preflight({ ...base, ring: [...ring, node('10.2.0.1', 'ra-1', 'dc-2')], target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n  datacenter: dc-2\n') })).toEqual([])
   })

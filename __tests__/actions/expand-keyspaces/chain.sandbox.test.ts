@@ -240,20 +240,20 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     expect(r.stdout).not.toMatch(/applied \d+ ALTER/)
   })
 
-  it('mode remove takes the DC out again, system_auth last; add restores it', async () => {
+  it('mode remove takes the DC out again but keeps system_auth while the DC has live nodes; add restores it', async () => {
     const r = await expand({ mode: 'remove' })
     if (r.code !== 0) console.log(visible(r.stdout))
     expect(r.code).toBe(0)
-    expect(r.outputs.altered).toBe('5')
-    const order = [...visible(r.stdout).matchAll(/^(?:\s*)ALTER KEYSPACE "(\w+)"/gm)].map((m) => m[1])
+    expect(r.outputs.altered).toBe('4')
+    expect(r.stdout).toMatch(/::warning::system_auth keeps 'dc-32' while that datacenter has live nodes/)
     const after = await replication()
-    for (const ks of ['system_auth', 'cache_org_hybrid', 'Mixed_Case']) expect(after[ks][TGT]).toBeUndefined()
+    for (const ks of ['system_distributed', 'system_traces', 'cache_org_hybrid', 'Mixed_Case']) expect(after[ks][TGT]).toBeUndefined()
+    expect(after.system_auth[TGT]).toBe('1')
     const plan = JSON.parse(readFileSync(r.outputs['plan-path'], 'utf8')) as { items: { keyspace: string; action: string }[] }
-    const altered = plan.items.filter((i) => i.action === 'alter').map((i) => i.keyspace)
-    expect(altered[altered.length - 1]).toBe('system_auth')
-    void order
+    expect(plan.items[plan.items.length - 1].keyspace).toBe('system_auth') // ordered last
     const again = await expand({})
-    expect(again.outputs.altered).toBe('5')
+    expect(again.code).toBe(0)
+    expect(again.outputs.altered).toBe('4')
   })
 
   // ---- finalize ----------------------------------------------------------------------------

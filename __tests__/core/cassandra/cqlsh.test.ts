@@ -1,5 +1,5 @@
 // The cqlsh session script run for real by /bin/sh: a kubectl stand-in executes the command after
-// `--` locally, a cqlsh stand-in records its argv, the credentials file (mode + content) and the
+// `--` locally, a cqlsh stand-in (which numbers errors as real cqlsh does) records its argv, the credentials file (mode + content) and the
 // statement file it was given. Plus the pure parsers and quoting.
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-if grep -q BAD "$f"; then echo "$f:2:SyntaxException: line 1:0 no viable alternative at input 'BAD'" >&2; exit 2; fi
+if grep -q BAD "$f"; then echo "$f:3:SyntaxException: line 1:0 no viable alternative at input 'BAD'" >&2; exit 2; fi
 `
 )
 chmodSync(kubectl, 0o755)
@@ -79,7 +79,9 @@ describe('parseJsonRows', () => {
 
 describe('statementErrors', () => {
   it('maps FILE:LINE: prefixes to statements', () => {
-    expect(statementErrors('/tmp/tmp.x/in.cql:1:ConfigurationException: bad\nother', ['A', 'B'])).toEqual([{ index: 0, statement: 'A', message: 'ConfigurationException: bad' }])
+    // real cqlsh 6.2 printed ':6:' for the 5th (last) statement of a session
+    expect(statementErrors('/tmp/tmp.x/in.cql:2:ConfigurationException: bad\nother', ['A', 'B'])).toEqual([{ index: 0, statement: 'A', message: 'ConfigurationException: bad' }])
+    expect(statementErrors('/tmp/tmp.x/in.cql:6:ConfigurationException: x', ['1', '2', '3', '4', '5'])[0].statement).toBe('5')
   })
 })
 

@@ -83,6 +83,12 @@ describe('planReplication remove', () => {
     expect(names).toHaveLength(6)
     expect(p.items.find((i) => i.keyspace === 'kms_org_hybrid')!.after).toEqual({ 'dc-1': '3' })
   })
+  it('keeps system_auth while the DC has live nodes (Cassandra 4.1+ refuses), with a warning', () => {
+    const two = toKeyspaces(rows.map((r) => (r.replication.class === NTS ? { ...r, replication: { ...r.replication, 'dc-2': '1' } } : r)))
+    const p = planReplication(two, { ...rm, targetNodes: 1, targetLiveNodes: 1 })
+    expect(altered(p).map((i) => i.keyspace)).not.toContain('system_auth')
+    expect(p.items.find((i) => i.keyspace === 'system_auth')).toMatchObject({ action: 'skip', warning: expect.stringMatching(/decommission its nodes, then run mode remove again/) })
+  })
   it('refuses to leave a keyspace without replicas', () => {
     const only = toKeyspaces([{ keyspace_name: 'k', replication: { class: NTS, 'dc-2': '3' } }])
     expect(() => planReplication(only, rm)).toThrow(/'k' would leave it without replicas/)

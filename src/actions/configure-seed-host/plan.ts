@@ -86,8 +86,15 @@ export function preflight(i: PreflightInput): ActionError[] {
       )
     }
   }
+  const existingDcs = i.existing.map((o) => o.cassandra.datacenter)
+  if (existingDcs.includes(i.targetDc)) {
+    errs.push(new ActionError(`datacenter '${i.targetDc}' is the datacenter of an existing region (${i.existing.filter((o) => o.cassandra.datacenter === i.targetDc).map((o) => o.path).join(', ')})`, 'give the new region its own datacenter name (target-datacenter)'))
+  }
+  // A re-run after the new region was installed finds its DC in the ring: that is fine when the
+  // target overrides (not a fresh copy) already name it.
+  const rerun = !i.targetIsCopy && t.cassandra.datacenter === i.targetDc && !existingDcs.includes(i.targetDc)
   const inRing = i.ring.filter((n) => n.datacenter === i.targetDc)
-  if (inRing.length && t.cassandra.datacenter !== i.targetDc) {
+  if (inRing.length && !rerun) {
     errs.push(
       new ActionError(
         `datacenter '${i.targetDc}' is already in the ring (${inRing.map((n) => `${n.address} ${n.status}${n.state}`).join(', ')})`,

@@ -18,7 +18,7 @@ import { formatDuration, pollUntil } from '../../core/wait.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods } from '../../core/cassandra/nodetool.ts'
-import { checkGates, failedGates } from '../../core/cassandra/gates.ts'
+import { checkGates, failedGates, liveNodes } from '../../core/cassandra/gates.ts'
 import { KEYSPACES_QUERY, PLAN_HEADERS, altered, planReplication, planRows, toKeyspaces, verifyPlan, type KeyspaceRow } from '../../core/cassandra/keyspaces.ts'
 import { schemaVersions, unreachableNodes, type ClusterDescription } from '../../core/cassandra/status.ts'
 import { readExpandInputs } from './inputs.ts'
@@ -44,6 +44,7 @@ export async function run(): Promise<void> {
     core.info('ring:\n' + textTable(['dc', 'rack', 'address', 'state', 'load'], ring.map((n) => [n.datacenter, n.rack, n.address, `${n.status}${n.state}`, n.load ?? '?'])))
     const before = toKeyspaces(await cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY))
     const targetNodes = ring.filter((n) => n.datacenter === cfg.targetDc).length
+    const targetLiveNodes = liveNodes(ring, cfg.targetDc).length
 
     // 3. Plan.
     const plan = planReplication(before, {
@@ -51,6 +52,7 @@ export async function run(): Promise<void> {
       sourceDc: cfg.sourceDc,
       targetDc: cfg.targetDc,
       targetNodes,
+      targetLiveNodes,
       rf: cfg.rf,
       rfByKeyspace: cfg.rfByKeyspace,
       convertSimple: cfg.convertSimple,
@@ -69,7 +71,9 @@ export async function run(): Promise<void> {
     const gates = checkGates(ring, describe, plan)
     report.table('Gates', ['gate', 'ok', 'detail'], gates.map((g) => [g.name, g.ok ? 'yes' : 'NO', g.detail]))
     core.info('gates:\n' + textTable(['gate', 'ok', 'detail'], gates.map((g) => [g.name, g.ok ? 'yes' : 'NO', g.detail])))
-    const failed = changes.length ? failedGates(gates) : []
+    // The datacenters must exist even when nothing changes (a typo must not pass as 'unchanged');
+    // the health gates matter only when something will be altered.
+    const failed = failedGates(gates).filter((g) => changes.length > 0 || g.name.includes('datacenter'))
     if (cfg.dryRun) {
       report.status = 'planned'
       report.output('altered', 0)

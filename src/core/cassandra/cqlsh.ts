@@ -122,14 +122,18 @@ function oneLine(statement: string): string {
   return s.endsWith(';') ? s : `${s};`
 }
 
-/** cqlsh -f prints errors as `FILE:LINE:message`; map them back to statements (1 per line). */
+/**
+ * cqlsh -f prints errors as `FILE:N:message` where N is one past the statement's last line (its
+ * line counter starts at 1 and is bumped after each line read); one statement per line, so the
+ * statement is number N-1, index N-2.
+ */
 export function statementErrors(stderr: string, statements: string[]): StatementError[] {
   const out: StatementError[] = []
   for (const line of stderr.split('\n')) {
     const m = /^\S*in\.cql:(\d+):(.*)$/.exec(line.trim())
     if (!m) continue
-    const index = Number(m[1]) - 1
-    out.push({ index, statement: statements[index] ?? `(line ${m[1]})`, message: redact(m[2].trim()) })
+    const index = Number(m[1]) - 2
+    out.push({ index, statement: statements[index] ?? `(statement ${index + 1})`, message: redact(m[2].trim()) })
   }
   return out
 }

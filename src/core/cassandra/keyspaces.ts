@@ -46,6 +46,8 @@ export interface PlanOptions {
   targetDc: string
   /** Nodes of the target DC in the ring (caps the default RF). */
   targetNodes: number
+  /** Live (UN) nodes of the target DC (remove: system_auth must keep a DC with live nodes). */
+  targetLiveNodes?: number
   /** RF for the target DC for every keyspace (overrides the default). */
   rf?: number
   /** RF per keyspace (overrides rf and the default). */
@@ -155,6 +157,13 @@ function planAdd(ks: Keyspace, o: PlanOptions): PlanItem {
 function planRemove(ks: Keyspace, o: PlanOptions): PlanItem {
   if (ks.strategy !== 'NetworkTopologyStrategy') return item(ks, 'skip', `${ks.strategy}: not per datacenter`)
   if (ks.options[o.targetDc] === undefined) return item(ks, 'unchanged', `does not replicate to '${o.targetDc}'`)
+  if (ks.name === SYSTEM_AUTH && (o.targetLiveNodes ?? 0) > 0) {
+    // Cassandra 4.1+: "Following datacenters have active nodes and must be present in replication
+    // options for keyspace system_auth".
+    return item(ks, 'skip', `'${o.targetDc}' still has ${o.targetLiveNodes} live node(s)`, {
+      warning: `system_auth keeps '${o.targetDc}' while that datacenter has live nodes (Cassandra refuses otherwise): decommission its nodes, then run mode remove again`
+    })
+  }
   const after = { ...ks.options }
   delete after[o.targetDc]
   if (Object.values(after).every((v) => (rfOf(v) ?? 0) === 0)) {
