@@ -116,7 +116,27 @@ describe('verify-failover drills', () => {
     expect(drill.world.replicas.get('eastus')!.every((r) => !r.failing)).toBe(true)
   })
 
-  test('SIGINT at 6 moments of a scale-to-zero drill: replicas restored every time', async () => {
+  test('failing pods by header: the probes carry the fault, outlier detection ejects, failover within 2 intervals', async () => {
+    drill = await startDrill({
+      regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 1 } },
+      outlierDetection: { consecutive5xxErrors: 2, intervalMs: 1000, baseEjectionTimeMs: 1500, maxEjectionPercent: 100 },
+      seed: 12
+    })
+    const step = await runAction(
+      'verify-failover',
+      { weights: 'eastus=90, westeurope=10', 'ingress-url': drill.world.url, classify: drill.classify, 'fault-mode': 'failing-pods', 'fault-region': 'eastus', 'fault-header': 'x-mr-fail: eastus', 'fault-duration': '1s', 'probe-interval': `${INTERVAL}ms` },
+      { env: drill.env }
+    )
+    expectOk(step)
+    const failoverAt = Number(step.outputs['failover-at'])
+    const truth = drill.world.truthAfter('eastus', 'capacity-lost', Number(step.outputs['fault-at']))!
+    expect(Math.abs(failoverAt - truth)).toBeLessThanOrEqual(2 * INTERVAL)
+    // consecutive5xxErrors 2: two 5xx per eastus replica before it is ejected.
+    expect(JSON.parse(step.outputs.errors)['http-5xx']).toBeGreaterThanOrEqual(4)
+    expect(Number(step.outputs['restore-ms'])).toBeGreaterThan(0)
+  })
+
+  test('SIGINT at 6 moments (and SIGTERM) of a scale-to-zero drill: replicas restored every time', async () => {
     drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, endpointDelayMs: 50, seed: 9 })
     const rand = seededRandom(20260101)
     const inputs = {
@@ -132,17 +152,19 @@ describe('verify-failover drills', () => {
       'probe-interval': '10ms',
       consecutive: '5'
     }
-    // Moments: a log line the step prints, then a random extra delay (ms).
-    const moments: Array<[string, RegExp, number]> = [
-      ['during the split check', /split test:/, 20 + rand() * 150],
-      ['while annotating', /\$ kubectl .* annotate deployment\/helloworld mr-actions.io\/original-replicas=2/, rand() * 20],
-      ['while scaling to 0', /\$ kubectl .* scale deployment\/helloworld --replicas=0/, rand() * 20],
-      ['in the fault phase', /\$ kubectl .* scale deployment\/helloworld --replicas=0/, 300 + rand() * 600],
-      ['while restoring', /\$ kubectl .* scale deployment\/helloworld --replicas=2/, rand() * 30],
-      ['while measuring the restore', /restored deployment helloworld to 2/, rand() * 50]
+    // Moments: a log line the step prints, then a random extra delay (ms); the signal GitHub sends.
+    const moments: Array<[string, RegExp, number, NodeJS.Signals]> = [
+      ['during the split check', /split test:/, 20 + rand() * 150, 'SIGINT'],
+      ['while annotating', /\$ kubectl .* annotate deployment\/helloworld mr-actions.io\/original-replicas=2/, rand() * 20, 'SIGINT'],
+      ['while scaling to 0', /\$ kubectl .* scale deployment\/helloworld --replicas=0/, rand() * 20, 'SIGINT'],
+      ['in the fault phase', /\$ kubectl .* scale deployment\/helloworld --replicas=0/, 300 + rand() * 600, 'SIGINT'],
+      ['while restoring', /\$ kubectl .* scale deployment\/helloworld --replicas=2/, rand() * 30, 'SIGINT'],
+      ['while measuring the restore', /restored deployment helloworld to 2/, rand() * 50, 'SIGINT'],
+      ['SIGTERM in the fault phase', /\$ kubectl .* scale deployment\/helloworld --replicas=0/, 200 + rand() * 600, 'SIGTERM']
     ]
     let injected = 0
-    for (const [what, marker, delay] of moments) {
+    let cancelled = 0
+    for (const [what, marker, delay, signal] of moments) {
       const running = startStep('verify-failover', 'main', inputs, { env: drill.env })
       let out = ''
       let sent = false
@@ -150,19 +172,25 @@ describe('verify-failover drills', () => {
         out += d
         if (!sent && marker.test(out)) {
           sent = true
-          setTimeout(() => running.child.kill('SIGINT'), delay)
+          setTimeout(() => running.child.kill(signal), delay)
         }
       })
       const main = await running.done
       expect({ what, sent }).toEqual({ what, sent: true })
       if (main.state.fault) injected++
+      // main handles the signal itself: restores, says so, exits 1 (not killed by the signal).
+      if (new RegExp(`cancelled by ${signal}`).test(main.stdout)) {
+        cancelled++
+        expect({ what, code: main.code, signal: main.signal }).toEqual({ what, code: 1, signal: null })
+      }
       // The runner then runs post (post-if: always()) with main's state.
       const post = await startStep('verify-failover', 'post', inputs, { env: drill.env, state: main.state }).done
       expect({ what, post: post.code }).toEqual({ what, post: 0 })
       await settled(drill, 'eastus', 2)
       expect({ what, ...drill.replicas('eastus') }).toEqual({ what, spec: 2, annotation: undefined, running: 2 })
-      if (main.code === 1 && /SIGINT/.test(main.stdout)) expect(main.stdout).toMatch(/cancelled by SIGINT/)
     }
+    // The signal landed while the drill ran (not after it ended) at least 5 times...
+    expect(cancelled).toBeGreaterThanOrEqual(5)
     // Most moments hit after the fault was recorded, so the restore paths were exercised.
     expect(injected).toBeGreaterThanOrEqual(4)
   })
