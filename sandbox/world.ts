@@ -45,6 +45,8 @@ export interface WorldOptions {
   org?: string
   rowsPerTable?: number
   clusterName?: string
+  /** second octet of the node addresses (default 0: 127.0.<dc>.<n>) */
+  addressBase?: number
   source?: Partial<RegionConfig>
   target?: Partial<RegionConfig>
 }
@@ -79,6 +81,7 @@ export interface WorldState {
   topology: string
   org: string
   clusterName: string
+  addressBase: number
   rowsPerTable: number
   namespace: string
   regions: RegionState[]
@@ -147,7 +150,8 @@ export class World {
   constructor(o: WorldOptions = {}) {
     this.runDir = o.runDir ?? DEFAULT_RUN_DIR
     const clusterName = o.clusterName ?? 'apigeecluster'
-    this.cassandra = new CassandraCluster({ runDir: this.runDir, clusterName })
+    const addressBase = o.addressBase ?? Number(process.env.SANDBOX_ADDRESS_BASE ?? 0)
+    this.cassandra = new CassandraCluster({ runDir: this.runDir, clusterName, addressBase })
     const source = { ...DEFAULT_SOURCE, ...o.source }
     const target = { ...DEFAULT_TARGET, ...o.target }
     this.state = {
@@ -160,6 +164,7 @@ export class World {
       topology: join(this.runDir, 'topology.yaml'),
       org: o.org ?? 'example',
       clusterName,
+      addressBase,
       rowsPerTable: o.rowsPerTable ?? Number(process.env.SANDBOX_SEED_ROWS ?? 200),
       namespace: NAMESPACE,
       regions: [
@@ -572,7 +577,7 @@ export class WorldClient {
   }
 
   get cassandra(): CassandraCluster {
-    return new CassandraCluster({ runDir: this.state.runDir, clusterName: this.state.clusterName })
+    return new CassandraCluster({ runDir: this.state.runDir, clusterName: this.state.clusterName, addressBase: this.state.addressBase })
   }
 
   region(name: string): RegionState {
@@ -615,7 +620,7 @@ export async function cleanupStale(runDir = DEFAULT_RUN_DIR): Promise<string[]> 
     }
     done.push(`killed world daemon ${daemonPid}`)
   }
-  const c = new CassandraCluster({ runDir, clusterName: s?.clusterName })
+  const c = new CassandraCluster({ runDir, clusterName: s?.clusterName, addressBase: s?.addressBase })
   for (const n of c.nodes()) {
     const pid = c.pid(n.name)
     if (pid !== undefined) done.push(`stopped Cassandra ${n.name} (pid ${pid})`)

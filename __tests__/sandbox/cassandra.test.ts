@@ -10,7 +10,8 @@ import { portOpen } from '../../sandbox/cassandra/proc.ts'
 import { rowCounts, seedData, seedKeyspaces } from '../../sandbox/cassandra/seed.ts'
 
 const runDir = mkdtempSync(join(tmpdir(), 'mr-cassandra-test-'))
-const cluster = new CassandraCluster({ runDir })
+// addresses 127.10.1.x: this cluster can run beside a sandbox world (127.0.x.x)
+const cluster = new CassandraCluster({ runDir, addressBase: 10 })
 const specs = cluster.dcSpecs('dc-1', 2)
 const ROWS = 40
 let pids: number[] = []
@@ -35,7 +36,7 @@ afterAll(async () => {
 test('nodetool status (real nodetool over authenticated JMX) shows both dc-1 nodes UN', async () => {
   const r = await cluster.nodetool('dc-1-0', ['status'])
   const ring = parseStatus(r.stdout)
-  expect(ring.map((n) => `${n.datacenter} ${n.address} ${n.status}${n.state} ${n.rack}`).sort()).toEqual(['dc-1 127.0.1.1 UN ra-1', 'dc-1 127.0.1.2 UN ra-1'])
+  expect(ring.map((n) => `${n.datacenter} ${n.address} ${n.status}${n.state} ${n.rack}`).sort()).toEqual(['dc-1 127.10.1.1 UN ra-1', 'dc-1 127.10.1.2 UN ra-1'])
 })
 
 test('JMX rejects a wrong password and a missing one', async () => {

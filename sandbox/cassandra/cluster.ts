@@ -44,6 +44,8 @@ export interface ClusterOptions {
   heapMb?: number
   libDir?: string
   binDir?: string
+  /** second octet of the node addresses (0-40): lets a test cluster run beside the world */
+  addressBase?: number
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -58,12 +60,14 @@ export function dcNumber(dc: string): number {
   return n
 }
 
-export function nodeAddress(dc: string, index: number): string {
-  return `127.0.${dcNumber(dc)}.${index + 1}`
+/** Node address 127.<base>.<dc number>.<index+1>; base 0 is the world's, tests may pick another. */
+export function nodeAddress(dc: string, index: number, base = 0): string {
+  return `127.${base}.${dcNumber(dc)}.${index + 1}`
 }
 
-export function jmxPortFor(dc: string, index: number): number {
-  return 17000 + dcNumber(dc) * 100 + index
+/** JMX port (on 127.0.0.1) of a node: distinct per base, datacenter and index. */
+export function jmxPortFor(dc: string, index: number, base = 0): number {
+  return 17000 + base * 1000 + dcNumber(dc) * 100 + index
 }
 
 function genPassword(): string {
@@ -77,8 +81,11 @@ export class CassandraCluster {
   readonly libDir: string
   readonly binDir: string
   readonly secretsDir: string
+  readonly addressBase: number
 
   constructor(o: ClusterOptions = {}) {
+    this.addressBase = o.addressBase ?? 0
+    if (!Number.isInteger(this.addressBase) || this.addressBase < 0 || this.addressBase > 40) throw new CassandraError(`addressBase must be 0-40, got ${o.addressBase}`)
     this.runDir = o.runDir ?? DEFAULT_RUN_DIR
     this.clusterName = o.clusterName ?? 'apigeecluster'
     this.heapMb = o.heapMb ?? Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 640)
@@ -136,10 +143,10 @@ export class CassandraCluster {
         clusterName: this.clusterName,
         datacenter: dc,
         rack: o.rack ?? 'ra-1',
-        address: nodeAddress(dc, i),
-        jmxPort: jmxPortFor(dc, i),
+        address: nodeAddress(dc, i, this.addressBase),
+        jmxPort: jmxPortFor(dc, i, this.addressBase),
         // all of a new DC's first nodes are seeds, so they can start at the same time
-        seeds: o.seeds ?? Array.from({ length: count }, (_, k) => nodeAddress(dc, first + k)),
+        seeds: o.seeds ?? Array.from({ length: count }, (_, k) => nodeAddress(dc, first + k, this.addressBase)),
         autoBootstrap: o.autoBootstrap ?? false,
         heapMb: this.heapMb
       })
