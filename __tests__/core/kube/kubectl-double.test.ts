@@ -49,7 +49,7 @@ d('Kubectl against the API double', () => {
         exec: localProcessExec({ extraEnv: { TMPDIR: dir } })
       })
     }
-    east.addPod({ namespace: 'apigee', name: 'other', podIP: '127.0.1.9', labels: { app: 'runtime' } })
+    east.addPod({ namespace: 'apigee', name: 'other', podIP: '127.0.1.9', labels: { app: 'runtime' }, logs: 'INFO one\nINFO two\nINFO rebuild from dc: dc-1\n' })
     east.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'apigee' }, data: { 'jmx.user': b64('jmxuser'), 'jmx.password': b64(PASSWORD) } })
     const kc = writeKubeconfig(join(dir, 'kubeconfig'), [east, west], { currentContext: 'east' })
     k = new Kubectl({ bin: KUBECTL, kubeconfig: kc, context: 'east' })
@@ -97,6 +97,10 @@ d('Kubectl against the API double', () => {
     expect(scanned).toContain('apigee-cassandra-default-0') // the scan did see kubectl running
     expect(scanned).not.toContain(PASSWORD)
     expect(readdirSync(dir).filter((f) => f.startsWith('tmp.'))).toEqual([])
+  })
+
+  it('reads logs with --tail', async () => {
+    expect(await k.logs('apigee', 'other', { tail: 1 })).toBe('INFO rebuild from dc: dc-1\n')
   })
 
   it('reports a missing object as undefined and a bad context clearly', async () => {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Kubectl, podInfo, portable, secretValues, sortPods, type KubeObject } from '../../../src/core/kube/kubectl.ts'
+import { inNamespace, Kubectl, podInfo, portable, secretValues, sortPods, type KubeObject } from '../../../src/core/kube/kubectl.ts'
 import { containsSecret } from '../../../src/core/secrets.ts'
 
 describe('portable', () => {
@@ -44,6 +44,13 @@ describe('portable', () => {
     const p = portable(ns, { namespace: 'apigee-we' })
     expect(p.metadata).toEqual({ name: 'apigee-we', labels: { 'kubernetes.io/metadata.name': 'apigee-we' } })
     expect(p.status).toBeUndefined()
+  })
+})
+
+describe('inNamespace', () => {
+  it('sets the namespace of namespaced objects only', () => {
+    expect(inNamespace({ kind: 'Secret', metadata: { name: 'a', namespace: 'x' } }, 'y').metadata.namespace).toBe('y')
+    expect(inNamespace({ kind: 'Namespace', metadata: { name: 'a' } }, 'y').metadata.namespace).toBeUndefined()
   })
 })
 
