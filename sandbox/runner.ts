@@ -105,7 +105,7 @@ export function startStep(
   const script = which === 'main' ? meta.main : meta.post
   if (!script) throw new Error(`action ${name} has no ${which} step`)
   if (!existsSync(script)) throw new Error(`${script} does not exist: run 'npm run build'`)
-  const jobDir = o.jobDir ?? mkdtempSync(join(tmpdir(), `mr-job-${name}-`))
+  const jobDir = o.jobDir ?? mkdtempSync(join(tmpdir(), `mr-job-${name.replace(/\//g, '-')}-`))
   const temp = join(jobDir, 'runner-temp')
   mkdirSync(temp, { recursive: true })
   const id = randomUUID()
@@ -168,7 +168,7 @@ export async function runAction(
   inputs: Record<string, string | number | boolean | undefined>,
   o: StepOptions = {}
 ): Promise<StepResult & { post?: StepResult }> {
-  const jobDir = o.jobDir ?? mkdtempSync(join(tmpdir(), `mr-job-${name}-`))
+  const jobDir = o.jobDir ?? mkdtempSync(join(tmpdir(), `mr-job-${name.replace(/\//g, '-')}-`))
   const main = await startStep(name, 'main', inputs, { ...o, jobDir }).done
   const meta = actionMeta(name)
   if (!meta.post) return main

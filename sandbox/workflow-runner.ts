@@ -144,7 +144,7 @@ export function condition(cond: string | boolean | undefined, ctx: Contexts, sta
 
 /** Maps `uses: org/mr-actions/actions/<name>@v1` (or `./actions/<name>`) to a local action name. */
 export function localAction(uses: string): string | undefined {
-  const m = /^(?:[\w.-]+\/mr-actions|\.)(?:\/actions\/([\w-]+))?(?:@[\w.-]+)?$/.exec(uses)
+  const m = /^(?:[\w.-]+\/mr-actions|\.)(?:\/actions\/((?:internal\/)?[\w-]+))?(?:@[\w.-]+)?$/.exec(uses)
   if (!m) return undefined
   return m[1] ?? 'preflight'
 }

@@ -33,6 +33,7 @@ describe('expressions', () => {
     expect(localAction('org/mr-actions/actions/rebuild-dc@v1')).toBe('rebuild-dc')
     expect(localAction('org/mr-actions@v1')).toBe('preflight')
     expect(localAction('./actions/expand-keyspaces')).toBe('expand-keyspaces')
+    expect(localAction('org/mr-actions/actions/internal/failover-issue@v1')).toBe('internal/failover-issue')
     expect(localAction('actions/checkout@v4')).toBeUndefined()
   })
 })
