@@ -540,7 +540,8 @@ export class World {
     this.state.status = 'stopping'
     this.save()
     if (this.monitor) clearInterval(this.monitor)
-    await this.cassandra.stopAll(10000)
+    // the world is thrown away at down: a short drain, then SIGKILL (data is not kept anyway)
+    await this.cassandra.stopAll(4000)
     await Promise.all([...this.regions.values()].map((r) => r.kube.close().catch(() => {})))
     await new Promise<void>((r) => (this.control ? this.control.close(() => r()) : r()))
     this.control?.closeAllConnections?.()
@@ -733,4 +734,27 @@ export function describeWorld(s: WorldState): string {
   for (const [k, v] of Object.entries(t)) if (k.startsWith('install-')) lines.push(`  ${k.replace(/-ms$/, '')}: ${sec(v)}`)
   lines.push(`  peak Cassandra RSS: ${s.peakRssMiB} MiB`)
   return lines.join('\n')
+}
+
+// ---- jest global setup / teardown -----------------------------------------------------------
+// jest.config.js: globalSetup / globalTeardown pointing at a two-line module that calls these.
+// Setup brings the world up in the default run dir (reusing one started by `sandbox up`);
+// teardown stops it only when setup started it. SANDBOX=off skips both.
+
+const OWNED_MARK = join(DEFAULT_RUN_DIR, '..', 'jest-owned-world')
+
+export async function jestGlobalSetup(): Promise<void> {
+  if (process.env.SANDBOX === 'off') return
+  const r = await up({ log: () => {} })
+  if (!r.reused) writeFileSync(OWNED_MARK, `${process.pid}\n`)
+  const s = r.client.state
+  process.stdout.write(`\nsandbox world ${r.reused ? 'reused' : `up in ${(r.ms / 1000).toFixed(1)}s`}: source nodes UN at ${((s.timings.sourceUnMs ?? 0) / 1000).toFixed(1)}s, peak Cassandra RSS ${s.peakRssMiB} MiB\n`)
+}
+
+export async function jestGlobalTeardown(): Promise<void> {
+  if (process.env.SANDBOX === 'off' || !existsSync(OWNED_MARK)) return
+  rmSync(OWNED_MARK, { force: true })
+  const s = readWorldState()
+  if (s) process.stdout.write(`\nsandbox peak Cassandra RSS ${s.peakRssMiB} MiB; stopping the world\n`)
+  await down()
 }

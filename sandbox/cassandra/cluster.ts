@@ -12,7 +12,7 @@
 //   await c.stopAll()
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseStatus, type RingNode } from '../../src/core/cassandra/status.ts'
@@ -248,9 +248,26 @@ export class CassandraCluster {
     }
   }
 
+  /** SIGTERM (Cassandra drains), SIGKILL once its log says the shutdown is complete or after graceMs. */
   async stop(name: string, graceMs = 20000): Promise<void> {
     const pid = this.pid(name)
-    if (pid !== undefined) await stopPid(pid, this.marker(name), graceMs)
+    const log = this.paths(name).log
+    const from = existsSync(log) ? statSync(log).size : 0
+    const finished = (): boolean => {
+      try {
+        const fd = openSync(log, 'r')
+        try {
+          const buf = Buffer.alloc(Math.max(0, statSync(log).size - from))
+          readSync(fd, buf, 0, buf.length, from)
+          return buf.includes('Cassandra shutdown complete')
+        } finally {
+          closeSync(fd)
+        }
+      } catch {
+        return false
+      }
+    }
+    if (pid !== undefined) await stopPid(pid, this.marker(name), graceMs, finished)
     rmSync(this.paths(name).pid, { force: true })
   }
 

@@ -61,8 +61,11 @@ export function spawnDetached(cmd: string, args: string[], o: DetachedOptions): 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
-export async function stopPid(pid: number, marker: string, graceMs = 20000): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL after graceMs (or as soon as `finished()` says the process has done its
+ * shutdown work, for a JVM whose last threads linger); resolves when the process is gone.
+ */
+export async function stopPid(pid: number, marker: string, graceMs = 20000, finished?: () => boolean): Promise<void> {
   if (!pidHasMarker(pid, marker)) return
   const signal = (sig: NodeJS.Signals): void => {
     try {
@@ -73,7 +76,7 @@ export async function stopPid(pid: number, marker: string, graceMs = 20000): Pro
   }
   signal('SIGTERM')
   const until = Date.now() + graceMs
-  while (pidHasMarker(pid, marker) && Date.now() < until) await sleep(100)
+  while (pidHasMarker(pid, marker) && Date.now() < until && !finished?.()) await sleep(100)
   if (pidHasMarker(pid, marker)) {
     signal('SIGKILL')
     while (pidHasMarker(pid, marker)) await sleep(50)
