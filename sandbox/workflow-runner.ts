@@ -4,7 +4,7 @@
 // committed bundle through sandbox/runner.ts (main, then post). The demo reads the stage list
 // from the workflow this way, so the two cannot drift.
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions'
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,6 +67,15 @@ export function loadWorkflow(path: string): Workflow {
     ordered.push(next)
   }
   return { path, name: doc.name, inputs, jobs: ordered }
+}
+
+function runBash(script: string, o: { cwd?: string; env: Record<string, string>; live?: (chunk: string) => void }): Promise<number> {
+  return new Promise((resolveRun) => {
+    const child = spawn('bash', ['-eo', 'pipefail', '-c', script], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (d: Buffer) => o.live?.(d.toString()))
+    child.stderr.on('data', (d: Buffer) => o.live?.(d.toString()))
+    child.on('close', (code) => resolveRun(code ?? 1))
+  })
 }
 
 /** The contexts an expression can read. */
@@ -224,13 +233,8 @@ export async function runWorkflow(wf: Workflow, o: RunWorkflowOptions): Promise<
           const script = interpolate(step.run, ctx, jobStatus)
           const outFile = join(mkdtempSync(join(tmpdir(), 'mr-run-')), 'output')
           writeFileSync(outFile, '')
-          const r = spawnSync('bash', ['-eo', 'pipefail', '-c', script], {
-            cwd: o.cwd,
-            env: { ...process.env, ...env, GITHUB_OUTPUT: outFile },
-            encoding: 'utf8'
-          })
-          o.live?.(`${r.stdout ?? ''}${r.stderr ?? ''}`)
-          ok = r.status === 0
+          // Async: the caller may host servers (ARM double, ingress) in this very process.
+          ok = (await runBash(script, { cwd: o.cwd, env: { ...process.env, ...env, GITHUB_OUTPUT: outFile } as Record<string, string>, live: o.live })) === 0
           outputs = parseFileCommands(readFileSync(outFile, 'utf8'))
           run.steps.push({ step, ms: Date.now() - t0 })
         }
