@@ -10,6 +10,11 @@ VERSION=$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$PO
 LIB="$CACHE/cassandra/lib"
 STAMP="$CACHE/cassandra/.fetched-$VERSION"
 mkdir -p "$CACHE/bin" "$LIB"
+# Cassandra 5.0 runs on JDK 17 (the sandbox passes its JDK 17 module flags)
+if ! command -v java >/dev/null || ! java -version 2>&1 | grep -q 'version "17'; then
+  echo "setup: JDK 17 from Debian's packages"
+  apt-get update -qq >/dev/null; apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
 if [ ! -f "$STAMP" ] || [ ! -f "$LIB/cassandra-all-$VERSION.jar" ]; then
   echo "setup: Apache Cassandra $VERSION jars from Maven Central (maven)"
   command -v mvn >/dev/null || { apt-get update -qq >/dev/null; apt-get install -y -qq maven >/dev/null; }
