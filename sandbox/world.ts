@@ -28,6 +28,7 @@ import { alive, pidHasMarker, portOpen, readPid, stopPidFile } from './cassandra
 import { seedData } from './cassandra/seed.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster, type PodHandle } from './kube/index.ts'
 import { serverTls } from './tls.ts'
+import { startWorldTraffic, type WorldTraffic, type WorldTrafficOptions, type WorldTrafficState } from './world-traffic.ts'
 
 export interface RegionConfig {
   /** region name, e.g. eastus */
@@ -48,6 +49,8 @@ export interface WorldOptions {
   /** second octet of the node addresses (default 0: 127.0.<dc>.<n>) */
   addressBase?: number
   source?: Partial<RegionConfig>
+  /** helloworld services + ingress wired to the regions' deployments (sandbox/world-traffic.ts) */
+  traffic?: WorldTrafficOptions
   target?: Partial<RegionConfig>
 }
 
@@ -89,6 +92,8 @@ export interface WorldState {
   timings: Record<string, number>
   /** highest sum of the Cassandra JVMs' resident memory seen so far, MiB */
   peakRssMiB: number
+  /** the ingress and its services, when started with the traffic option */
+  traffic?: WorldTrafficState
 }
 
 export const NAMESPACE = 'apigee'
@@ -146,9 +151,12 @@ export class World {
   private monitor?: NodeJS.Timeout
   private control?: ReturnType<typeof createServer>
   private installing: Promise<unknown> = Promise.resolve()
+  private readonly trafficOptions?: WorldTrafficOptions
+  private traffic?: WorldTraffic
 
   constructor(o: WorldOptions = {}) {
     this.runDir = o.runDir ?? DEFAULT_RUN_DIR
+    this.trafficOptions = o.traffic
     const clusterName = o.clusterName ?? 'apigeecluster'
     const addressBase = o.addressBase ?? Number(process.env.SANDBOX_ADDRESS_BASE ?? 0)
     this.cassandra = new CassandraCluster({ runDir: this.runDir, clusterName, addressBase })
@@ -210,6 +218,10 @@ export class World {
     this.writeOverrides(source, true)
     this.writeOverrides(target, false)
     this.writeTopology()
+    if (this.trafficOptions) {
+      this.traffic = await startWorldTraffic(this.trafficOptions, Object.fromEntries([...this.regions].map(([n, r]) => [n, r.kube])))
+      this.state.traffic = this.traffic.state
+    }
     this.state.timings.kubeReadyMs = Date.now() - t0
     this.save()
     this.startMonitor()
@@ -542,6 +554,7 @@ export class World {
     if (this.monitor) clearInterval(this.monitor)
     // the world is thrown away at down: a short drain, then SIGKILL (data is not kept anyway)
     await this.cassandra.stopAll(4000)
+    await this.traffic?.close().catch(() => {})
     await Promise.all([...this.regions.values()].map((r) => r.kube.close().catch(() => {})))
     await new Promise<void>((r) => (this.control ? this.control.close(() => r()) : r()))
     this.control?.closeAllConnections?.()
@@ -645,6 +658,39 @@ export interface UpResult {
  */
 export async function up(o: WorldOptions & { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<UpResult> {
   const runDir = o.runDir ?? DEFAULT_RUN_DIR
+  // one `up` per run dir at a time (two test files, or a test and the CLI): the second reuses
+  const release = await lockFile(`${runDir}.up.lock`, o.timeoutMs ?? 420000)
+  try {
+    return await upLocked(runDir, o)
+  } finally {
+    release()
+  }
+}
+
+/** An exclusive lock file holding our pid; a lock whose holder died is taken over. */
+async function lockFile(path: string, timeoutMs: number): Promise<() => void> {
+  mkdirSync(join(path, '..'), { recursive: true })
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx')
+      writeFileSync(fd, `${process.pid}\n`)
+      closeSync(fd)
+      return () => rmSync(path, { force: true })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      const holder = readPid(path)
+      if (holder === undefined || !alive(holder)) {
+        rmSync(path, { force: true })
+        continue
+      }
+      if (Date.now() > until) throw new InstallError(`another process (pid ${holder}) is starting the sandbox world (${path})`)
+      await sleep(500)
+    }
+  }
+}
+
+async function upLocked(runDir: string, o: WorldOptions & { timeoutMs?: number; log?: (line: string) => void }): Promise<UpResult> {
   const t0 = Date.now()
   const running = connectWorld(runDir)
   if (running) return { client: running, reused: true, cleaned: [], ms: 0 }
