@@ -10,7 +10,10 @@ import { join } from 'node:path'
 import YAML from 'yaml'
 import { parseStatus, type RingNode } from '../../src/core/cassandra/status.ts'
 import { CACHE_DIR } from '../../sandbox/cassandra/cluster.ts'
-import { connectWorld, down, up, type RegionState, type WorldClient } from '../../sandbox/world.ts'
+import { CassandraCluster } from '../../sandbox/cassandra/cluster.ts'
+import { NATIVE_PORT } from '../../sandbox/cassandra/config.ts'
+import { portOpen } from '../../sandbox/cassandra/proc.ts'
+import { cleanupStale, connectWorld, down, readWorldState, up, type RegionState, type WorldClient } from '../../sandbox/world.ts'
 
 const KUBECTL = join(CACHE_DIR, 'bin', 'kubectl')
 let world: WorldClient
@@ -67,7 +70,8 @@ beforeAll(async () => {
     world = running
   } else {
     runDir = join(tmp, 'run')
-    const r = await up({ runDir, rowsPerTable: 30, log: () => {} })
+    // its own world, on 127.20.x.x so that it cannot clash with a world started elsewhere
+    const r = await up({ runDir, rowsPerTable: 30, addressBase: 20, log: () => {} })
     world = r.client
     owned = true
     console.log(`world up in ${(r.ms / 1000).toFixed(1)}s; timings ${JSON.stringify(world.state.timings)}; peak RSS ${world.state.peakRssMiB} MiB`)
@@ -77,9 +81,7 @@ beforeAll(async () => {
 }, 480000)
 
 afterAll(async () => {
-  if (owned) {
-    await down(runDir)
-  }
+  if (owned) await down(runDir)
   rmSync(tmp, { recursive: true, force: true })
 }, 120000)
 
@@ -226,6 +228,33 @@ describe('installing the hybrid runtime in the new region', () => {
     expect(yaml).not.toContain(`${seed()}:7000`)
   }, 120000)
 })
+
+// Only for a world this file started (a shared one is left to whoever started it).
+const sharedWorld = connectWorld() !== undefined
+;(sharedWorld ? test.skip : test)('a crashed world (daemon killed) is cleaned up: no process and no port left', async () => {
+  const s = readWorldState(runDir)!
+  const nodes = new CassandraCluster({ runDir, addressBase: s.addressBase }).nodes()
+  const pids = nodes.map((n) => new CassandraCluster({ runDir, addressBase: s.addressBase }).pid(n.name)).filter((p): p is number => p !== undefined)
+  expect(pids.length).toBeGreaterThanOrEqual(3)
+  process.kill(s.pid, 'SIGKILL')
+  for (let i = 0; i < 50 && connectWorld(runDir); i++) await new Promise((r) => setTimeout(r, 100))
+  expect(connectWorld(runDir)).toBeUndefined()
+  // what `up` does first when it finds a dead world
+  const done = await cleanupStale(runDir)
+  expect(done.filter((d) => d.startsWith('stopped Cassandra'))).toHaveLength(pids.length)
+  for (const pid of pids) expect(gone(pid)).toBe(true)
+  for (const n of nodes) expect(await portOpen(n.address, NATIVE_PORT, 300)).toBe(false)
+  for (const r of s.regions) expect(await portOpen('127.0.0.1', Number(new URL(r.server).port), 300)).toBe(false)
+  expect(await portOpen('127.0.0.1', Number(new URL(s.controlUrl).port), 300)).toBe(false)
+}, 60000)
+
+function gone(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
+  }
+}
 
 async function applySecret(context: string, data: Record<string, string>): Promise<void> {
   const obj = {
