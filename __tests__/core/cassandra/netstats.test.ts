@@ -44,7 +44,7 @@ describe('parseNetStats on real output', () => {
   })
 
   it('receiveProgress sums per peer and overall, with percent of bytes', () => {
-    const p = receiveProgress(parseNetStats(fixture('netstats-rebuild-receiving-early.txt')))
+    const p = receiveProgress(parseNetStats(fixture('netstats-rebuild-dc8-entire-sstable-early.txt')))
     expect(p.planIds).toEqual(['af229ef0-e606-11f1-99f7-bdbca694011f'])
     expect(p.peers).toEqual([{ peer: '127.0.7.1', files: 42, doneFiles: 26, bytes: 24743911, doneBytes: 31296 }])
     expect(p.percent).toBeCloseTo((100 * 31296) / 24743911)

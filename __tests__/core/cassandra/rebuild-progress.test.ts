@@ -1,10 +1,16 @@
 import { describe, expect, it } from '@jest/globals'
 import type { ReceiveProgress } from '../../../src/core/cassandra/netstats.ts'
 import { formatBytes, NodeProgress } from '../../../src/core/cassandra/rebuild-progress.ts'
+import { parseNetStats, receiveProgress } from '../../../src/core/cassandra/netstats.ts'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../../fixtures/cassandra', name), 'utf8')
 
 const MiB = 1024 * 1024
 const rp = (done: number, total: number, plan = 'p1', peers: [string, number, number][] = [['127.0.1.1', done, total]]): ReceiveProgress => ({
   planIds: [plan],
+  sessions: peers.map(([peer, doneBytes, bytes]) => ({ planId: plan, peer, receiving: { files: 1, doneFiles: 0, bytes, doneBytes } })),
   peers: peers.map(([peer, doneBytes, bytes]) => ({ peer, doneBytes, bytes, files: 1, doneFiles: 0 })),
   bytes: total,
   doneBytes: done,
@@ -75,7 +81,7 @@ describe('NodeProgress', () => {
   it('a rebuild that never opens a session stalls too (no peer to name)', () => {
     const c = clock()
     const p = new NodeProgress('pod-2', { stallMs: 60_000, now: c.now })
-    p.sample({ planIds: [], peers: [], bytes: 0, doneBytes: 0, files: 0, doneFiles: 0, percent: undefined })
+    p.sample({ planIds: [], sessions: [], peers: [], bytes: 0, doneBytes: 0, files: 0, doneFiles: 0, percent: undefined })
     c.advance(61_000)
     expect(p.stall()).toEqual({ forMs: 61_000, peers: [] })
     expect(p.line()).toMatch(/^pod-2: waiting for stream sessions, elapsed 1m1s$/)
@@ -98,6 +104,24 @@ describe('NodeProgress', () => {
     p.sample(rp(10, 60, 'p2'))
     expect(p.doneBytes).toBe(50)
     expect(p.totalBytes).toBe(160)
+  })
+})
+
+describe('NodeProgress on real netstats (two source peers, one session completes)', () => {
+  it('a completed session keeps its bytes when netstats drops its numbers: no drop, no false stall', () => {
+    const c = clock()
+    const p = new NodeProgress('dc-2-0', { stallMs: 60_000, now: c.now })
+    for (const f of ['netstats-rebuild-receiving-early.txt', 'netstats-rebuild-receiving-mid.txt', 'netstats-rebuild-receiving-late.txt']) {
+      p.sample(receiveProgress(parseNetStats(fixture(f))))
+      c.advance(5_000)
+    }
+    // late: /127.0.1.1 listed without numbers (done: 2601720 of 2601720), /127.0.1.2 at 2584834 of 2659308
+    expect(p.totalBytes).toBe(2659308 + 2601720)
+    expect(p.doneBytes).toBe(2584834 + 2601720)
+    expect(p.stall()).toBeUndefined()
+    expect(p.line()).toMatch(/from 127\.0\.1\.2 97\.2%, 127\.0\.1\.1 100\.0%$/)
+    c.advance(60_000)
+    expect(p.stall()?.peers).toEqual(['127.0.1.2 2.5 MiB/2.5 MiB'])
   })
 })
 

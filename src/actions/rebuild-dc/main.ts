@@ -93,7 +93,9 @@ export async function run(): Promise<void> {
       }
     }
     const decisions = new Map<string, Decision>()
-    for (const n of targets) decisions.set(n.pod, (await inspectNode(ctx, n)).decision)
+    // one probe per node, all at once (each is a kubectl exec running a nodetool JVM)
+    const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n)))
+    targets.forEach((n, i) => decisions.set(n.pod, inspected[i].decision))
     const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
     const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']
     core.info(`plan (nodetool rebuild ${rebuildArgs(request).join(' ')}; ${mode}):\n${textTable(planHeaders, planRows)}`)
@@ -117,7 +119,7 @@ export async function run(): Promise<void> {
     }
     let results: NodeResult[] = []
     if (todo.length) {
-      results = await runLanes(ctx, lanes)
+      results = await runLanes(ctx, lanes, decisions)
     } else {
       core.info(`every node of ${cfg.targetDc} is already rebuilt from ${cfg.sourceDc}: nothing to do`)
       results = targets.map((node) => ({ node, outcome: 'skipped', bytes: 0, ms: 0, why: decisions.get(node.pod)!.why }))

@@ -152,9 +152,17 @@ export interface PeerProgress {
   doneBytes: number
 }
 
+/** One stream session as listed; `receiving` is absent before it is prepared and after it completed. */
+export interface SessionProgress {
+  planId: string
+  peer: string
+  receiving?: Transfer
+}
+
 /** Receiving progress of every plan of one operation (default Rebuild), per peer and in total. */
 export interface ReceiveProgress {
   planIds: string[]
+  sessions: SessionProgress[]
   peers: PeerProgress[]
   bytes: number
   doneBytes: number
@@ -184,6 +192,7 @@ export function receiveProgress(ns: NetStats, operation = 'Rebuild'): ReceivePro
   const doneBytes = sum((p) => p.doneBytes)
   return {
     planIds: plans.map((p) => p.planId),
+    sessions: plans.flatMap((p) => p.sessions.map((x) => ({ planId: p.planId, peer: x.peer, receiving: x.receiving }))),
     peers,
     bytes,
     doneBytes,

@@ -27,13 +27,25 @@ interface Sample {
   done: number
 }
 
+interface SessionState {
+  peer: string
+  done: number
+  total: number
+  /** a Receiving line was seen: a later listing without it means the session completed */
+  seen: boolean
+}
+
 export class NodeProgress {
   readonly node: string
   private readonly stallMs: number
   private readonly windowMs: number
   private readonly now: () => number
-  /** Highest received byte count seen per stream plan (a resumed rebuild is a new plan). */
-  private readonly perPlan = new Map<string, { done: number; total: number }>()
+  /**
+   * Highest numbers seen per stream session (plan + peer). netstats drops a session's Receiving
+   * line once it completes (captured: the peer line stays, the numbers go), and a resumed rebuild
+   * is a new plan, so the sum over sessions is what this node received while we watched.
+   */
+  private readonly sessions = new Map<string, SessionState>()
   private samples: Sample[] = []
   private lastGrowthAt: number
   last?: ReceiveProgress
@@ -48,20 +60,21 @@ export class NodeProgress {
     this.lastGrowthAt = this.startedAt
   }
 
-  /** Received bytes over every plan seen (what this node streamed while we watched). */
-  get doneBytes(): number {
+  private sum(f: (s: SessionState) => number): number {
     let n = 0
-    for (const p of this.perPlan.values()) n += p.done
+    for (const s of this.sessions.values()) n += f(s)
     return n
+  }
+
+  get doneBytes(): number {
+    return this.sum((s) => s.done)
   }
 
   get totalBytes(): number {
-    let n = 0
-    for (const p of this.perPlan.values()) n += p.total
-    return n
+    return this.sum((s) => s.total)
   }
 
-  /** Percent over every plan seen; undefined while no total is known. */
+  /** Percent over every session seen; undefined while no total is known. */
   get percent(): number | undefined {
     const t = this.totalBytes
     return t > 0 ? (100 * this.doneBytes) / t : undefined
@@ -69,19 +82,29 @@ export class NodeProgress {
 
   get complete(): boolean {
     const t = this.totalBytes
-    return t > 0 && this.doneBytes >= t
+    return t > 0 && this.doneBytes >= t && [...this.sessions.values()].every((s) => s.seen)
+  }
+
+  /** Sessions still owed bytes, for messages ("127.0.1.1 1.0 MiB/8.0 MiB"). */
+  pending(): SessionState[] {
+    return [...this.sessions.values()].filter((s) => !s.seen || s.done < s.total)
   }
 
   sample(p: ReceiveProgress): void {
     const at = this.now()
     this.last = p
     const before = this.doneBytes
-    if (p.planIds.length) {
-      // Totals of one plan are split over its sessions; netstats lists only live plans, so a plan
-      // that disappears keeps its last numbers.
-      const key = p.planIds.join('+')
-      const prev = this.perPlan.get(key)
-      this.perPlan.set(key, { done: Math.max(prev?.done ?? 0, p.doneBytes), total: Math.max(prev?.total ?? 0, p.bytes) })
+    for (const x of p.sessions) {
+      const key = `${x.planId}/${x.peer}`
+      const cur = this.sessions.get(key) ?? { peer: x.peer, done: 0, total: 0, seen: false }
+      if (x.receiving) {
+        cur.done = Math.max(cur.done, x.receiving.doneBytes)
+        cur.total = Math.max(cur.total, x.receiving.bytes)
+        cur.seen = true
+      } else if (cur.seen) {
+        cur.done = cur.total // listed without numbers after having them: the session completed
+      }
+      this.sessions.set(key, cur)
     }
     const done = this.doneBytes
     if (done > before) this.lastGrowthAt = at
@@ -113,9 +136,7 @@ export class NodeProgress {
     if (this.complete) return undefined
     const forMs = this.now() - this.lastGrowthAt
     if (forMs < this.stallMs) return undefined
-    const peers = (this.last?.peers ?? [])
-      .filter((p) => p.doneBytes < p.bytes)
-      .map((p) => `${p.peer} ${formatBytes(p.doneBytes)}/${formatBytes(p.bytes)}`)
+    const peers = this.pending().map((p) => (p.seen ? `${p.peer} ${formatBytes(p.done)}/${formatBytes(p.total)}` : `${p.peer} (session not prepared)`))
     return { forMs, peers }
   }
 
@@ -130,7 +151,7 @@ export class NodeProgress {
       eta !== undefined ? `ETA ${formatDuration(eta)}` : this.totalBytes > 0 ? 'ETA ?' : undefined,
       `elapsed ${formatDuration(this.now() - this.startedAt)}`
     ].filter(Boolean)
-    const peers = (this.last?.peers ?? []).map((p) => `${p.peer} ${p.bytes > 0 ? ((100 * p.doneBytes) / p.bytes).toFixed(1) : '0.0'}%`)
+    const peers = [...this.sessions.values()].map((p) => `${p.peer} ${p.total > 0 ? ((100 * p.done) / p.total).toFixed(1) : '0.0'}%`)
     return `${this.node}: ${parts.join(', ')}${peers.length ? `; from ${peers.join(', ')}` : ''}`
   }
 }

@@ -229,10 +229,10 @@ async function watch(ctx: RebuildContext, node: TargetNode, progress: NodeProgre
 }
 
 /** Rebuilds one node: skip, start or re-attach per the decision; resolves with the outcome. */
-export async function rebuildNode(ctx: RebuildContext, node: TargetNode): Promise<NodeResult> {
+export async function rebuildNode(ctx: RebuildContext, node: TargetNode, known?: Decision): Promise<NodeResult> {
   const now = ctx.now ?? Date.now
   const t0 = now()
-  const { decision } = await inspectNode(ctx, node)
+  const decision = known ?? (await inspectNode(ctx, node)).decision
   const progress = new NodeProgress(node.pod, { stallMs: ctx.stallMs, now })
   const result = (outcome: Outcome, error?: string): NodeResult => ({ node, outcome, bytes: progress.doneBytes, ms: now() - t0, why: decision.why, error })
   ctx.log(`${node.pod} (${node.address}, rack ${node.rack}): ${decision.why}`)
@@ -272,20 +272,22 @@ export async function rebuildNode(ctx: RebuildContext, node: TargetNode): Promis
 
 /**
  * Runs the lanes (lanes at the same time, nodes within a lane one after another). After a
- * failure no new node starts; nodes already running are watched to their end.
+ * failure no new node starts; nodes already running are watched to their end. `planned` holds
+ * the decisions read for the plan, used for each lane's first node.
  */
-export async function rebuildLanes(ctx: RebuildContext, lanes: TargetNode[][]): Promise<NodeResult[]> {
+export async function rebuildLanes(ctx: RebuildContext, lanes: TargetNode[][], planned?: Map<string, Decision>): Promise<NodeResult[]> {
   const results: NodeResult[] = []
   let failed = false
   await Promise.all(
     lanes.map(async (lane) => {
-      for (const node of lane) {
+      for (const [i, node] of lane.entries()) {
         if (failed) {
           results.push({ node, outcome: 'not-started', bytes: 0, ms: 0, why: 'another node failed' })
           continue
         }
         try {
-          results.push(await rebuildNode(ctx, node))
+          // the plan's reading is fresh for the first node of a lane; later ones are read again
+          results.push(await rebuildNode(ctx, node, i === 0 ? planned?.get(node.pod) : undefined))
         } catch (e) {
           failed = true
           const msg = e instanceof ActionError ? e.describe() : e instanceof Error ? e.message : String(e)
