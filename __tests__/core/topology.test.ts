@@ -61,6 +61,17 @@ regions:
     expect(errs).toHaveLength(6)
   })
 
+  it('reads the cloud endpoints of the azure: section, and refuses non-https ones', () => {
+    const t = parseTopology(`azure: { endpoint: https://management.usgovcloudapi.net, authorityHost: 'https://login.microsoftonline.us', ca: certs/ca.pem }\n${good}`, 't.yml')
+    expect(t.azure).toEqual({ endpoint: 'https://management.usgovcloudapi.net', authorityHost: 'https://login.microsoftonline.us', ca: 'certs/ca.pem' })
+    expect(parseTopology(good, 't.yml').azure).toEqual({ endpoint: undefined, authorityHost: undefined, ca: undefined })
+    expect(errorsOf(`azure: { endpoint: 'http://127.0.0.1:8443', authorityHost: 'login.microsoftonline.com', cloud: china }\n${good}`)).toEqual([
+      'topology t.yml: azure.cloud: unknown field',
+      "topology t.yml: azure.endpoint: 'http://127.0.0.1:8443' is not an https URL",
+      "topology t.yml: azure.authorityHost: 'login.microsoftonline.com' is not an https URL"
+    ])
+  })
+
   it('refuses bad YAML and missing regions', () => {
     expect(errorsOf('regions: [unclosed')[0]).toMatch(/^topology t\.yml: not valid YAML/)
     expect(errorsOf('cassandra: {}')).toEqual(['topology t.yml: regions: missing or empty'])

@@ -43,8 +43,18 @@ export interface Region {
   ingress: RegionIngress
   service: RegionService
 }
+/** Cloud endpoints for every Azure call (sovereign clouds, private endpoints, the sandbox). */
+export interface TopologyAzure {
+  /** Azure Resource Manager endpoint, e.g. https://management.usgovcloudapi.net */
+  endpoint?: string
+  /** Entra ID authority host, e.g. https://login.microsoftonline.us */
+  authorityHost?: string
+  /** Extra CA to trust for ARM and Entra: a PEM file path (relative to the workspace) or PEM text */
+  ca?: string
+}
 export interface Topology {
   path: string
+  azure: TopologyAzure
   cassandra: {
     namespace: string
     clusterName?: string
@@ -110,11 +120,23 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
   const root = doc.toJS()
   const c = new Checker(path)
   if (!isObj(root)) throw new ActionError(`topology ${path}: must be a mapping with 'regions:'`, 'see the topology reference in the README')
-  c.unknown(root, '', ['cassandra', 'regions', 'version'])
+  c.unknown(root, '', ['azure', 'cassandra', 'regions', 'version'])
+  const azure = c.obj(root, 'azure', '')
+  c.unknown(azure, 'azure', ['endpoint', 'authorityHost', 'ca'])
+  const cloudUrl = (key: string, example: string): string | undefined => {
+    const v = c.str(azure, key, 'azure')
+    if (v !== undefined && !/^https:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/.test(v)) c.err(`azure.${key}`, `'${v}' is not an https URL`, `write it as ${example}`)
+    return v
+  }
   const cas = c.obj(root, 'cassandra', '')
   c.unknown(cas, 'cassandra', ['namespace', 'clusterName', 'credentialsSecret', 'caSecret', 'caNamespace'])
   const topo: Topology = {
     path,
+    azure: {
+      endpoint: cloudUrl('endpoint', 'https://management.azure.com'),
+      authorityHost: cloudUrl('authorityHost', 'https://login.microsoftonline.com'),
+      ca: c.str(azure, 'ca', 'azure')
+    },
     cassandra: {
       namespace: c.str(cas, 'namespace', 'cassandra', rules.kubeName) ?? 'apigee',
       clusterName: c.str(cas, 'clusterName', 'cassandra'),

@@ -55,8 +55,8 @@ function peeringName(inputs: InputReader, role: Role, from: string, to: string):
   return name
 }
 
-function readCa(inputs: InputReader): { ca?: string; from?: string } {
-  const v = inputs.string('azure-ca', { accepted: 'a path to a PEM file, or the PEM text itself' })
+function readCa(inputs: InputReader, topology: Topology | undefined): { ca?: string; from?: string } {
+  const v = inputs.string('azure-ca', { accepted: 'a path to a PEM file, or the PEM text itself', fallback: fb('topology azure.ca', topology?.azure.ca) })
   if (v === undefined) return {}
   const pem = v.includes('-----BEGIN') ? v : existsSync(v) ? readFileSync(v, 'utf8') : undefined
   if (pem === undefined) {
@@ -124,9 +124,11 @@ export function readPeeringInputs(inputs: InputReader): PeeringConfig {
   const timeoutMs = inputs.duration('timeout', { default: 600_000, minMs: 1000, maxMs: 6 * 3600_000 }) ?? 600_000
   const dryRun = inputs.bool('dry-run', { default: false })
 
-  const endpoint = inputs.string('azure-endpoint', { pattern: httpsUrl, accepted: 'an https URL such as https://management.azure.com', default: 'https://management.azure.com' }) ?? ''
-  const authorityHost = inputs.string('azure-authority-host', { pattern: httpsUrl, accepted: 'an https URL such as https://login.microsoftonline.com' })
-  const { ca, from: caFrom } = readCa(inputs)
+  // Cloud endpoints: inputs, else the topology's azure: section (sovereign clouds, private CAs).
+  const cloud = topology?.azure ?? {}
+  const endpoint = inputs.string('azure-endpoint', { pattern: httpsUrl, accepted: 'an https URL such as https://management.azure.com', fallback: fb('topology azure.endpoint', cloud.endpoint), default: 'https://management.azure.com' }) ?? ''
+  const authorityHost = inputs.string('azure-authority-host', { pattern: httpsUrl, accepted: 'an https URL such as https://login.microsoftonline.com', fallback: fb('topology azure.authorityHost', cloud.authorityHost) })
+  const { ca, from: caFrom } = readCa(inputs, topology)
   const tenantId = inputs.string('tenant-id', { pattern: guid, accepted: rules.tenant.accepted })
   const clientId = inputs.string('client-id', { pattern: guid, accepted: 'the application (client) ID of the identity: a GUID' })
   if ((tenantId === undefined) !== (clientId === undefined) && !inputs.failed) {
