@@ -73,7 +73,9 @@ export async function run(): Promise<void> {
 
     // 3. Plan: order and what each node needs.
     const lanes = rebuildLanes(targets, cfg.parallelRacks)
-    const rings = await readRings(nodetool, firstTarget, scope.covered.map((k) => k.name))
+    // describering per keyspace (a nodetool JVM each): only read when a node needs the evidence
+    let rings: ReturnType<typeof readRings> | undefined
+    const ringsOnce = (): ReturnType<typeof readRings> => (rings ??= readRings(nodetool, firstTarget, scope.covered.map((k) => k.name)))
     const ctx: RebuildContext = {
       nodetool,
       stateDir: cfg.stateDir,
@@ -85,7 +87,7 @@ export async function run(): Promise<void> {
       log: (l) => core.info(l),
       coverage: async (node) => {
         try {
-          return await readCoverage(cql, node, rings)
+          return await readCoverage(cql, node, await ringsOnce())
         } catch (e) {
           core.warning(`${node.pod}: could not read system.available_ranges_v2 (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state only`)
           return 'unknown'
