@@ -1,0 +1,149 @@
+// The demo's sandbox: the world daemon (Kubernetes doubles, real Cassandra, helloworld services
+// and the ingress), the ARM double with its Entra and GitHub OIDC doubles (in this process), and
+// the files a user would keep in their repository: the topology and the source overrides.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import YAML from 'yaml'
+import { startArmDouble, type ArmDouble } from '../../sandbox/arm/server.ts'
+import { ROOT } from '../../sandbox/runner.ts'
+import { down, up, type WorldClient, type WorldState } from '../../sandbox/world.ts'
+
+export const SOURCE = 'eastus'
+export const TARGET = 'westeurope'
+export const SERVICE = 'helloworld'
+const SUBSCRIPTIONS: Record<string, string> = { [SOURCE]: '11111111-1111-4111-8111-111111111111', [TARGET]: '22222222-2222-4222-8222-222222222222' }
+const ADDRESS_SPACES: Record<string, string> = { [SOURCE]: '10.1.0.0/16', [TARGET]: '10.2.0.0/16' }
+
+export interface Sandbox {
+  world: WorldClient
+  arm: ArmDouble
+  /** The caller's repository checkout: .github/mr-topology.yml, overrides/ */
+  workspace: string
+  topology: string
+  /** Environment of every step (what the runner and the job provide). */
+  env: Record<string, string>
+  ingressUrl: string
+  upMs: number
+}
+
+export interface SandboxOptions {
+  runDir: string
+  workspace: string
+  /** Second octet of the Cassandra node addresses, so the demo runs beside test worlds. */
+  addressBase: number
+  rowsPerTable?: number
+  weights: Record<string, number>
+  replicas: number
+  log: (line: string) => void
+}
+
+export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
+  const t0 = Date.now()
+  // A world left by an interrupted demo is stopped first: every demo starts from a known state.
+  await down(o.runDir)
+  const arm = await startArmDouble({ tlsDir: join(o.runDir, '..', 'demo-arm-tls') })
+  try {
+    const started = await up({
+      runDir: o.runDir,
+      addressBase: o.addressBase,
+      rowsPerTable: o.rowsPerTable,
+      target: { name: TARGET, context: `aks-${TARGET}` },
+      traffic: {
+        regions: Object.fromEntries(Object.entries(o.weights).map(([r, w]) => [r, { weight: w, replicas: o.replicas, version: r === SOURCE ? 'v1' : 'v2' }])),
+        deployment: SERVICE
+      },
+      log: (l) => o.log(l)
+    })
+    const world = started.client
+    for (const [region, prefix] of Object.entries(ADDRESS_SPACES)) {
+      const rg = `rg-hybrid-${region}`
+      arm.world.addVnet({ subscription: SUBSCRIPTIONS[region], resourceGroup: rg, name: `vnet-${region}`, location: region, addressPrefixes: [prefix] })
+      arm.world.addNsg({ subscription: SUBSCRIPTIONS[region], resourceGroup: rg, name: `nsg-${region}`, location: region })
+    }
+    const { topology } = writeRepoFiles(o.workspace, world.state, arm)
+    const env: Record<string, string> = {
+      PATH: `${join(ROOT, '.cache', 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      KUBECONFIG: world.state.kubeconfig,
+      // what the runner gives a job with `permissions: id-token: write`
+      ...arm.runnerEnv(),
+      // the install / re-apply command of the sandbox
+      MR_SANDBOX_ROOT: ROOT,
+      SANDBOX_RUN_DIR: o.runDir
+    }
+    return { world, arm, workspace: o.workspace, topology, env, ingressUrl: world.state.traffic!.url, upMs: Date.now() - t0 }
+  } catch (e) {
+    await arm.close().catch(() => {})
+    throw e
+  }
+}
+
+/** What runs where, for the terminal. */
+export function describeSandbox(s: Sandbox): string[] {
+  const st = s.world.state
+  const lines = [`world daemon pid ${st.pid}, run dir ${relative(ROOT, st.runDir)}, kubeconfig ${relative(ROOT, st.kubeconfig)}`]
+  for (const r of st.regions) {
+    const pods = r.pods.map((p) => `${p.name} ${p.address}`).join(', ')
+    lines.push(`${r.name.padEnd(11)} Kubernetes API ${r.server} (context ${r.context}); Cassandra ${r.datacenter}/${r.rack}: ${pods || 'not installed yet'}`)
+  }
+  lines.push(`ingress     ${st.traffic?.url} -> ${Object.entries(st.traffic?.regions ?? {}).map(([r, x]) => `${r} (weight ${x.weight}, ${x.replicas} ${SERVICE} replicas)`).join(', ')}`)
+  lines.push(`Azure       ARM + Entra ID ${s.arm.url} (CA ${relative(ROOT, s.arm.caFile)}), GitHub OIDC ${s.arm.oidcUrl}`)
+  lines.push(`repository  ${relative(ROOT, s.workspace)}: .github/mr-topology.yml, overrides/overrides-${SOURCE}.yaml`)
+  return lines
+}
+
+function writeRepoFiles(workspace: string, st: WorldState, arm: ArmDouble): { topology: string } {
+  mkdirSync(join(workspace, '.github'), { recursive: true })
+  mkdirSync(join(workspace, 'overrides'), { recursive: true })
+  const source = st.regions.find((r) => r.role === 'source')!
+  const overrides = `# Apigee hybrid overrides of the original region (${source.name}).
+# configure-seed-host copies this file for the new region and sets the seed host, datacenter and rack.
+instanceID: "sandbox-${source.name}"   # unique per installation
+k8sCluster:
+  name: ${source.context}
+  region: ${source.name}
+org: ${st.org}
+cassandra:
+  # AKS "island" networking: pod IPs of two clusters cannot reach each other, so Cassandra uses
+  # the node network in every region.
+  hostNetwork: true
+  clusterName: ${st.clusterName}   # the same in every region
+  datacenter: ${source.datacenter}
+  rack: ${source.rack}
+`
+  writeFileSync(join(workspace, 'overrides', `overrides-${source.name}.yaml`), overrides)
+  const regions: Record<string, unknown> = {}
+  for (const r of st.regions) {
+    regions[r.name] = {
+      azure: { subscription: SUBSCRIPTIONS[r.name], resourceGroup: `rg-hybrid-${r.name}`, vnet: `vnet-${r.name}`, nsg: `nsg-${r.name}`, addressSpace: ADDRESS_SPACES[r.name] },
+      kube: { context: r.context, kubeconfig: st.kubeconfig, namespace: st.namespace },
+      cassandra: { datacenter: r.datacenter, rack: r.rack, overrides: `overrides/overrides-${r.name}.yaml` },
+      // one ingress for all regions; a response says where it came from (body for one, header for the other)
+      ingress: r.name === SOURCE ? { url: `${st.traffic!.url}/hello`, body: `"region":"${r.name}"` } : { url: `${st.traffic!.url}/hello`, header: `x-region: ^${r.name}$` },
+      service: { deployment: SERVICE, namespace: st.namespace }
+    }
+  }
+  const doc = {
+    azure: { endpoint: arm.url, authorityHost: arm.url, ca: arm.caFile },
+    cassandra: { namespace: st.namespace, clusterName: st.clusterName, credentialsSecret: 'apigee-datastore-default-creds', caSecret: 'apigee-ca', caNamespace: 'cert-manager' },
+    regions
+  }
+  const topology = join(workspace, '.github', 'mr-topology.yml')
+  writeFileSync(
+    topology,
+    `# The sandbox world described once (written by scripts/demo.ts). azure: points every Azure call at
+# the local ARM/Entra double and trusts its CA; in a real repository leave it out (public cloud) or
+# set the sovereign cloud's endpoints.
+${YAML.stringify(doc, { lineWidth: 0 })}`
+  )
+  return { topology }
+}
+
+export async function stopSandbox(s: { arm?: ArmDouble; runDir: string }): Promise<string[]> {
+  const done: string[] = []
+  if (s.arm) {
+    await s.arm.close().catch(() => {})
+    done.push('ARM double closed')
+  }
+  done.push(...(await down(s.runDir)))
+  return done
+}
