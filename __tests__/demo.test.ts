@@ -1,0 +1,83 @@
+// The one-command demo end to end (its core, scripts/demo/core.ts): a sandbox world of its own
+// (own run dir and node addresses, so it runs beside the other sandbox tests), every stage of
+// promote-region.yml and the DR drill through the bundled actions, summaries on disk, teardown.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { loadWorkflow } from '../sandbox/workflow-runner.ts'
+import { ROOT } from '../sandbox/runner.ts'
+import { readWorldState } from '../sandbox/world.ts'
+import { DEFAULT_RUN_DIR } from '../sandbox/cassandra/cluster.ts'
+import { Demo, type DemoResult } from '../scripts/demo/core.ts'
+
+const gitStatus = (): Set<string> =>
+  new Set(
+    execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3))
+  )
+
+describe('npm run demo (core)', () => {
+  const outDir = join(ROOT, 'demo-output', 'test')
+  const runDir = join(DEFAULT_RUN_DIR, '..', 'demo-test')
+  let result: DemoResult
+  let printed = ''
+  let before: Set<string>
+  let wall = 0
+
+  beforeAll(async () => {
+    for (const f of ['preflight', 'create-vnet-peering', 'configure-seed-host', 'expand-keyspaces', 'rebuild-dc', 'verify-failover']) {
+      if (!existsSync(join(ROOT, 'dist', f, 'index.js'))) throw new Error(`dist/${f}/index.js is missing: run 'npm run build' first`)
+    }
+    before = gitStatus()
+    const t0 = Date.now()
+    result = await new Demo({ outDir, runDir, addressBase: 8, faultDuration: '5s', print: (t) => (printed += t + '\n') }).run()
+    wall = Date.now() - t0
+    process.stdout.write(`demo wall time ${(wall / 1000).toFixed(1)}s: ${JSON.stringify(result.timings)}\n`)
+  }, 1_500_000)
+
+  test('every stage of promote-region.yml, then the drill, in the workflow files order, all succeeded', () => {
+    const expected = [
+      ...loadWorkflow(join(ROOT, '.github/workflows/promote-region.yml')).jobs.map((j) => `promote-region › ${j.id}`),
+      ...loadWorkflow(join(ROOT, '.github/workflows/dr-drill.yml')).jobs.map((j) => `dr-drill › ${j.id}`)
+    ]
+    expect({ error: result.error, stages: result.stages.map((s) => `${s.title}: ${s.result}`) }).toEqual({ error: undefined, stages: expected.map((t) => `${t}: success`) })
+    expect(result.ok).toBe(true)
+    // the network stage signed in through OIDC -> Entra -> ARM with the topology's azure: endpoints
+    expect(result.stages.find((s) => s.job === 'network')!.outputs['source-peering-id']).toMatch(/virtualNetworks\/vnet-eastus\/virtualNetworkPeerings\//)
+  })
+
+  test('each stage has a Markdown summary; one HTML page; the terminal shows aligned tables, no pipe soup', () => {
+    for (const s of result.stages) {
+      expect(existsSync(s.summaryFile!)).toBe(true)
+      expect(statSync(s.summaryFile!).size).toBeGreaterThan(40)
+    }
+    const html = readFileSync(result.html, 'utf8')
+    expect(html).toMatch(/<table>/)
+    for (const s of result.stages) expect(html).toContain(`id="${s.workflow}-${s.job}"`)
+    expect(readFileSync(join(outDir, 'README.md'), 'utf8')).toMatch(/\| promote-region › verify \| success \|/)
+    expect(printed).toMatch(/\[1\/8\] preflight/)
+    expect(printed).toMatch(/✔ rebuild success in/)
+    expect(printed).not.toMatch(/^\s*│?\s*\|.*\|\s*$/m)
+    expect(printed).toMatch(/^ {2}stage\s+result\s+duration$/m)
+  })
+
+  test('the drill failed eastus, measured the failover against ground truth, and restored the replicas', () => {
+    expect(result.drill).toBeDefined()
+    expect(result.drill!.truthMs).toBeDefined()
+    expect(result.drill!.measuredMs).toBeGreaterThanOrEqual(0)
+    expect(result.afterDrill).toEqual({ eastus: { spec: 2, running: 2, annotation: undefined }, westeurope: { spec: 2, running: 2, annotation: undefined } })
+  })
+
+  test('the sandbox is down (no daemon, no state file) and the demo wrote nothing git would see', () => {
+    expect(readWorldState(runDir)).toBeUndefined()
+    // no daemon, no Cassandra JVM: nothing whose command line names the run dir
+    const left = spawnSync('pgrep', ['-af', runDir], { encoding: 'utf8' })
+    expect(left.stdout.split('\n').filter((l) => l && !l.includes('pgrep'))).toEqual([])
+    // other helpers may change their own files meanwhile: only paths the demo could write count
+    const fresh = [...gitStatus()].filter((p) => !before.has(p) && !/^(src|__tests__|docs|bench|dist|actions)\//.test(p))
+    expect(fresh).toEqual([])
+    execFileSync('git', ['check-ignore', '-q', relative(ROOT, result.html)], { cwd: ROOT })
+  })
+})
