@@ -162,7 +162,8 @@ export interface JobRun {
   job: WorkflowJob
   result: 'success' | 'failure' | 'skipped'
   ms: number
-  steps: Array<{ step: WorkflowStep; action?: string; result?: StepResult & { post?: StepResult }; skipped?: boolean; ms: number }>
+  /** summary: what a `run:` step wrote to $GITHUB_STEP_SUMMARY (action steps: result.summary). */
+  steps: Array<{ step: WorkflowStep; action?: string; result?: StepResult & { post?: StepResult }; skipped?: boolean; ms: number; summary?: string }>
   outputs: Record<string, string>
 }
 
@@ -205,6 +206,7 @@ export async function runWorkflow(wf: Workflow, o: RunWorkflowOptions): Promise<
     if (!skip) {
       o.onJobStart?.(job)
       const started = Date.now()
+      let runnerTemp: string | undefined
       let jobStatus: Status = 'success'
       for (const step of job.steps) {
         const t0 = Date.now()
@@ -231,12 +233,16 @@ export async function runWorkflow(wf: Workflow, o: RunWorkflowOptions): Promise<
           run.steps.push({ step, action, result, ms: Date.now() - t0 })
         } else if (step.run) {
           const script = interpolate(step.run, ctx, jobStatus)
-          const outFile = join(mkdtempSync(join(tmpdir(), 'mr-run-')), 'output')
-          writeFileSync(outFile, '')
+          // The file commands a runner gives every step; the job's temp folder is shared by its steps.
+          const stepDir = mkdtempSync(join(tmpdir(), 'mr-run-'))
+          const files = { GITHUB_OUTPUT: join(stepDir, 'output'), GITHUB_STEP_SUMMARY: join(stepDir, 'summary') }
+          for (const f of Object.values(files)) writeFileSync(f, '')
+          runnerTemp ??= mkdtempSync(join(tmpdir(), 'mr-runner-temp-'))
+          const stepEnv = { ...process.env, ...env, ...files, RUNNER_TEMP: runnerTemp } as Record<string, string>
           // Async: the caller may host servers (ARM double, ingress) in this very process.
-          ok = (await runBash(script, { cwd: o.cwd, env: { ...process.env, ...env, GITHUB_OUTPUT: outFile } as Record<string, string>, live: o.live })) === 0
-          outputs = parseFileCommands(readFileSync(outFile, 'utf8'))
-          run.steps.push({ step, ms: Date.now() - t0 })
+          ok = (await runBash(script, { cwd: o.cwd, env: stepEnv, live: o.live })) === 0
+          outputs = parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8'))
+          run.steps.push({ step, ms: Date.now() - t0, summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8') })
         }
         const outcome = ok ? 'success' : 'failure'
         if (step.id) ctx.steps[step.id] = { outcome, conclusion: ok || step['continue-on-error'] ? 'success' : 'failure', outputs }

@@ -171,7 +171,7 @@ export class Demo {
     this.say('')
     this.say(bold(this.s, `${name}: ${wf.jobs.map((j) => j.id).join(' → ')}`))
     let index = 0
-    let current: { job: WorkflowJob; started: number; log: string; last: string; summary: string } | undefined
+    let current: { job: WorkflowJob; started: number; log: string; last: string } | undefined
     const heartbeat = setInterval(() => {
       if (current && !this.o.verbose) this.say(dim(this.s, `  … ${current.job.id} running ${fmt(Date.now() - current.started)}${current.last ? `: ${current.last}` : ''}`))
     }, 15000)
@@ -183,13 +183,8 @@ export class Demo {
         onJobStart: (job) => {
           index++
           const log = join(this.o.outDir, 'logs', `${wf.name}-${job.id}.log`)
-          const summary = join(this.o.outDir, 'logs', `${wf.name}-${job.id}.run-summary.md`)
           writeFileSync(log, '')
-          writeFileSync(summary, '')
-          // `run:` steps write their summary to $GITHUB_STEP_SUMMARY like the action steps do;
-          // the workflow runner gives them this process's environment.
-          process.env.GITHUB_STEP_SUMMARY = summary
-          current = { job, started: Date.now(), log, last: '', summary }
+          current = { job, started: Date.now(), log, last: '' }
           this.say(`${cyan(this.s, '▶')} [${index}/${n}] ${bold(this.s, job.id)}  ${dim(this.s, job.name ?? '')}`)
         },
         live: (chunk) => {
@@ -199,22 +194,18 @@ export class Demo {
           if (lines.length) current.last = lines[lines.length - 1].replace(/^::\w+( [^:]*)?::/, '').slice(0, 110)
           if (this.o.verbose) for (const l of lines) this.say(dim(this.s, `    ${l}`))
         },
-        onJobEnd: (run) => this.jobEnd(wf, run, current?.summary)
+        onJobEnd: (run) => this.jobEnd(wf, run)
       })
     } finally {
       clearInterval(heartbeat)
-      delete process.env.GITHUB_STEP_SUMMARY
     }
   }
 
-  private jobEnd(wf: Workflow, run: JobRun, runSummaryFile?: string): void {
+  private jobEnd(wf: Workflow, run: JobRun): void {
     const parts: string[] = []
     for (const step of run.steps) {
-      if (step.result?.summary) parts.push(step.result.summary)
-      if (step.result?.post?.summary) parts.push(step.result.post.summary)
+      for (const text of [step.result?.summary, step.result?.post?.summary, step.summary]) if (text?.trim()) parts.push(text)
     }
-    const runSummary = runSummaryFile && existsSync(runSummaryFile) ? readFileSync(runSummaryFile, 'utf8') : ''
-    if (runSummary.trim()) parts.push(runSummary)
     let markdown = parts.join('\n\n').trim()
     if (run.result !== 'success' && !markdown) {
       const failed = run.steps.find((s) => s.result && s.result.code !== 0)
