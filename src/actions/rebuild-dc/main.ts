@@ -58,7 +58,11 @@ export async function run(): Promise<void> {
     const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
     const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
     const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
-    const scope = rebuildScope(await readKeyspaces(cql, firstTarget), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+    // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
+    // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
+    const source = await sourceSide(cfg, ring, nodetool, cql)
+    const schemaPod = source ?? { cql, pod: firstTarget }
+    const scope = rebuildScope(await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
     if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
     if (scope.missing.length) {
       gateErrors.push(
@@ -89,7 +93,8 @@ export async function run(): Promise<void> {
         try {
           return await readCoverage(cql, node, await ringsOnce())
         } catch (e) {
-          core.warning(`${node.pod}: could not read system.available_ranges_v2 (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state only`)
+          // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
+          core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)
           return 'unknown'
         }
       }
@@ -144,7 +149,7 @@ export async function run(): Promise<void> {
     if (!rebuilt.length) report.status = 'unchanged'
 
     // 5. Verify.
-    if (cfg.verify) await verify(cfg, nodetool, cql, targets, report)
+    if (cfg.verify) await verify(cfg, nodetool, cql, source, targets, report)
 
     // 6. Optional full repair.
     if (cfg.repair) {
@@ -167,7 +172,37 @@ function setOutputs(report: ReportLike, rebuilt: TargetNode[], skipped: TargetNo
   report.output('duration', Math.round((Date.now() - t0) / 1000))
 }
 
-async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, targets: TargetNode[], report: ReportLike): Promise<void> {
+interface CqlSide {
+  cql: Cqlsh
+  pod: string
+}
+
+/** A ready pod of the source DC (in the source cluster) with its cqlsh, or undefined when none is found. */
+async function sourceSide(cfg: RebuildConfig, ring: RingNode[], nodetool: Nodetool, cql: Cqlsh): Promise<CqlSide | undefined> {
+  const srcKube = cfg.sameCluster ? nodetool.pods.kube : cfg.source
+  const srcAddrs = new Set(ring.filter((n) => n.datacenter === cfg.sourceDc && n.status === 'U').map((n) => n.address))
+  const pods = await srcKube.getPods(cfg.namespace, cfg.selector).catch(() => [])
+  const pod = pods.find((p) => p.ready && srcAddrs.has(podAddress(p) ?? ''))
+  if (!pod) return undefined
+  const creds = cfg.sameCluster || cfg.ddl ? { ddl: cql.creds } : await readDatastoreCredentials(srcKube, cfg.namespace, cfg.secret, { ddl: true })
+  return { cql: new Cqlsh({ kube: srcKube, namespace: cfg.namespace, container: cfg.container }, creds.ddl, cql.o), pod: pod.name }
+}
+
+async function readKeyspacesOrExplain(cql: Cqlsh, pod: string, cfg: RebuildConfig): ReturnType<typeof readKeyspaces> {
+  try {
+    return await readKeyspaces(cql, pod)
+  } catch (e) {
+    if (e instanceof ActionError && /AuthenticationFailed|Bad credentials|Cannot achieve consistency/i.test(e.message)) {
+      throw new PreflightError(
+        `cannot log in to CQL on ${pod}: ${e.message.split('\n').find((l) => /Bad credentials|consistency/i.test(l))?.trim() ?? 'authentication failed'}`,
+        `no source pod of ${cfg.sourceDc} was found to read the schema (set source-context / source-region), and a node of ${cfg.targetDc} cannot authenticate before system_auth replicates and is rebuilt there: run expand-keyspaces first`
+      )
+    }
+    throw e
+  }
+}
+
+async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, source: CqlSide | undefined, targets: TargetNode[], report: ReportLike): Promise<void> {
   const ring: RingNode[] = await nodetool.status(targets[0].pod)
   const load = compareLoad(ring, cfg.sourceDc, cfg.targetDc)
   const rows: Cell[][] = load.rows.map((r) => [r.datacenter, r.address, r.rack, r.load === undefined ? '?' : formatBytes(r.load)])
@@ -180,17 +215,16 @@ async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, target
   if (cfg.spotCheckTables === 0) return
 
   // Row counts: a pod of the new DC and a pod of the source DC, each reading its own DC (LOCAL_ONE).
-  const srcKube = cfg.sameCluster ? nodetool.pods.kube : cfg.source
-  const srcWhere: CassandraPods = { kube: srcKube, namespace: cfg.namespace, container: cfg.container }
-  const srcCreds = cfg.sameCluster || cfg.ddl ? { ddl: cql.creds } : await readDatastoreCredentials(srcKube, cfg.namespace, cfg.secret, { ddl: true })
-  const srcCql = new Cqlsh(srcWhere, srcCreds.ddl, cql.o)
-  const srcAddrs = new Set(ring.filter((n) => n.datacenter === cfg.sourceDc && n.status === 'U').map((n) => n.address))
-  const srcPod = (await srcKube.getPods(cfg.namespace, cfg.selector)).find((p) => p.ready && srcAddrs.has(podAddress(p) ?? ''))
-  if (!srcPod) throw new ActionError(`spot check: no ready pod of ${cfg.sourceDc} found with '${cfg.selector}' on ${srcKube.label}`, 'set source-context (or topology regions.<source>.kube.context) to the source cluster, or spot-check-tables: 0')
+  if (!source) {
+    const where = cfg.sameCluster ? nodetool.pods.kube.label : cfg.source.label
+    throw new ActionError(`spot check: no ready pod of ${cfg.sourceDc} found with '${cfg.selector}' on ${where}`, 'set source-context (or topology regions.<source>.kube.context) to the source cluster, or spot-check-tables: 0')
+  }
+  const srcCql = source.cql
+  const srcPod = { name: source.pod }
   const tgtPod = targets[0].pod
-  const scope = rebuildScope(await readKeyspaces(cql, tgtPod), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+  const scope = rebuildScope(await readKeyspaces(srcCql, srcPod.name), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
   const user = scope.covered.map((k) => k.name).filter((k) => !k.startsWith('system'))
-  const tables = (await listTables(cql, tgtPod, user)).slice(0, cfg.spotCheckTables)
+  const tables = (await listTables(srcCql, srcPod.name, user)).slice(0, cfg.spotCheckTables)
   const timeoutMs = 10 * 60_000
   const [src, tgt] = await Promise.all([countRows(srcCql, srcPod.name, tables, timeoutMs), countRows(cql, tgtPod, tables, timeoutMs)])
   const spot = compareCounts(tables, src, tgt)
