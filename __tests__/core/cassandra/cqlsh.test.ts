@@ -53,6 +53,19 @@ it('names the failing statement', async () => {
   expect(err.message).toMatch(/cqlsh in pod pod-0 failed \(exit 2\):\n  BAD\n    -> SyntaxException/)
 })
 
+it('spreads statements over concurrent sessions in one exec and still names the failing one', async () => {
+  const stmts = ['S0', 'S1', 'S2', 'BAD', 'S4']
+  const err = await c.session('pod-0', stmts, { sessions: 2 }).catch((e) => e)
+  expect(err).toBeInstanceOf(CqlError)
+  // session 1 got S1 and BAD; the stand-in reports BAD at line 3 as real cqlsh would
+  expect(err.errors).toEqual([{ index: 3, statement: 'BAD', message: "SyntaxException: line 1:0 no viable alternative at input 'BAD'" }])
+  const ok = await c.session('pod-0', ['A0', 'A1', 'A2'], { sessions: 2 })
+  expect(ok.result.stdout).toContain('--- statements\nA0;\nA2;\n')
+  expect(ok.result.stdout).toContain('--- statements\nA1;\n')
+  expect(readFileSync(argvLog, 'utf8')).not.toContain("pa'ss")
+  expect(readdirSync(podTmp)).toEqual([])
+})
+
 describe('parseJsonRows', () => {
   // The shape cqlsh 6.2 prints for SELECT JSON without a tty.
   const out = `

@@ -50,7 +50,7 @@ describe('portable', () => {
 describe('inNamespace', () => {
   it('sets the namespace of namespaced objects only', () => {
     expect(inNamespace({ kind: 'Secret', metadata: { name: 'a', namespace: 'x' } }, 'y').metadata.namespace).toBe('y')
-    expect(inNamespace({ kind: 'Namespace', metadata: { name: 'a' } }, 'y').metadata.namespace).toBeUndefined()
+    expect(inNamespace<KubeObject>({ kind: 'Namespace', metadata: { name: 'a' } }, 'y').metadata.namespace).toBeUndefined()
   })
 })
 

@@ -95,10 +95,20 @@ export async function run(): Promise<void> {
       return
     }
 
-    // 5. Apply all ALTERs in one cqlsh session, then wait for schema agreement.
+    // 5. Apply all ALTERs in one exec (one cqlsh session, or cqlsh-sessions concurrent ones;
+    //    system_auth then runs alone afterwards so that it stays last), then wait for agreement.
     const started = Date.now()
-    await cqlsh.session(pod, changes.map((i) => i.statement!), { timeoutMs: Math.max(120000, changes.length * 5000) })
-    core.info(`applied ${changes.length} ALTER KEYSPACE statement(s) in one cqlsh session in ${formatDuration(Date.now() - started)}`)
+    const statements = changes.map((i) => i.statement!)
+    const timeoutMs = Math.max(120000, changes.length * 5000)
+    const sessions = Math.min(cfg.sessions, statements.length)
+    if (sessions > 1 && cfg.mode === 'remove' && changes[changes.length - 1].keyspace === 'system_auth') {
+      await cqlsh.session(pod, statements.slice(0, -1), { timeoutMs, sessions })
+      await cqlsh.session(pod, statements.slice(-1), { timeoutMs })
+    } else {
+      await cqlsh.session(pod, statements, { timeoutMs, sessions })
+    }
+    const how = sessions > 1 ? `in one exec with ${sessions} concurrent cqlsh sessions` : 'in one cqlsh session'
+    core.info(`applied ${changes.length} ALTER KEYSPACE statement(s) ${how} in ${formatDuration(Date.now() - started)}`)
     let last: ClusterDescription | undefined
     await pollUntil(
       async () => {
@@ -122,7 +132,7 @@ export async function run(): Promise<void> {
     if (problems.length) throw new ActionError(`verification after ALTER failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 're-run the action; if it persists, read the Cassandra logs of the pod')
     report.output('altered', changes.length)
     report.note(
-      `${changes.length} keyspace(s) altered in one cqlsh session; schema agreed; verified.` +
+      `${changes.length} keyspace(s) altered ${how}; schema agreed; verified.` +
         (cfg.mode === 'add' ? ` Next: rebuild the new datacenter '${cfg.targetDc}' from '${cfg.sourceDc}' (rebuild-dc); Cassandra also recommends a full repair after raising RF.` : '')
     )
   })

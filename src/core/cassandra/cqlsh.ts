@@ -74,29 +74,44 @@ export class Cqlsh {
     return a
   }
 
-  /** The pod script and its stdin for a session running `statements`. */
-  script(statements: string[]): { script: string; stdin: string } {
+  /**
+   * The pod script and its stdin. With `sessions` > 1 the statements are dealt round-robin to
+   * that many cqlsh processes that run concurrently inside the one exec (each DDL then waits for
+   * schema agreement, which is gossip-bound, at the same time as the others).
+   */
+  script(statements: string[], sessions = 1): { script: string; stdin: string } {
     const bin = this.o.bin ?? 'cqlsh'
-    const body = statements.map((s) => oneLine(s)).join('\n') + '\n'
-    if (!this.creds) {
-      return { script: secretShell([], `cat > "$d/in.cql"\n${bin} -f "$d/in.cql" "$@"`), stdin: body }
-    }
-    return {
-      script: secretShell(
-        ['U', 'P'],
-        [
-          `printf '[plain_text_auth]\\nusername = %s\\npassword = %s\\n' "$U" "$P" > "$d/credentials"`,
-          'cat > "$d/in.cql"',
-          `${bin} --credentials "$d/credentials" -f "$d/in.cql" "$@"`
-        ].join('\n')
-      ),
-      stdin: secretStdin([this.creds.user, this.creds.password], body)
-    }
+    const k = Math.max(1, Math.min(sessions, statements.length))
+    const chunks = Array.from({ length: k }, (_, j) => statements.filter((_, i) => i % k === j).map(oneLine))
+    const body = chunks.map((c) => c.join('\n') + '\n').join(`${SPLIT}\n`)
+    const creds = this.creds ? `printf '[plain_text_auth]\\nusername = %s\\npassword = %s\\n' "$U" "$P" > "$d/credentials"` : ''
+    const credArg = this.creds ? '--credentials "$d/credentials" ' : ''
+    const lines =
+      k === 1
+        ? [creds, 'cat > "$d/in.cql"', `${bin} ${credArg}-f "$d/in.cql" "$@"`]
+        : [
+            creds,
+            'i=0; : > "$d/in.0.cql"',
+            'while IFS= read -r line; do',
+            `  if [ "$line" = "${SPLIT}" ]; then i=$((i+1)); : > "$d/in.$i.cql"; else printf '%s\\n' "$line" >> "$d/in.$i.cql"; fi`,
+            'done',
+            'pids=""; j=0',
+            `while [ $j -le $i ]; do ${bin} ${credArg}-f "$d/in.$j.cql" "$@" > "$d/out.$j" 2> "$d/err.$j" & pids="$pids $!"; j=$((j+1)); done`,
+            'rc=0; for p in $pids; do wait $p || rc=$?; done',
+            'j=0; while [ $j -le $i ]; do cat "$d/out.$j"; cat "$d/err.$j" >&2; j=$((j+1)); done',
+            'exit $rc'
+          ]
+    const script = secretShell(this.creds ? ['U', 'P'] : [], lines.filter(Boolean).join('\n'))
+    return { script, stdin: this.creds ? secretStdin([this.creds.user, this.creds.password], body) : body }
   }
 
-  /** Runs the statements in one cqlsh session; errors are attributed to their statement. */
-  async session(pod: string, statements: string[], o: { timeoutMs?: number; allowFailure?: boolean; quiet?: boolean } = {}): Promise<SessionResult> {
-    const { script, stdin } = this.script(statements)
+  /**
+   * Runs the statements in one exec: one cqlsh session, or `sessions` concurrent ones (order
+   * between them is not kept). Errors are attributed to their statement.
+   */
+  async session(pod: string, statements: string[], o: { timeoutMs?: number; allowFailure?: boolean; quiet?: boolean; sessions?: number } = {}): Promise<SessionResult> {
+    const k = Math.max(1, Math.min(o.sessions ?? 1, statements.length))
+    const { script, stdin } = this.script(statements, k)
     const result = await this.pods.kube.exec(this.pods.namespace, pod, ['sh', '-c', script, 'sh', ...this.argv()], {
       container: this.pods.container,
       stdin,
@@ -104,7 +119,7 @@ export class Cqlsh {
       allowFailure: true,
       quiet: o.quiet
     })
-    const errors = statementErrors(result.stderr, statements)
+    const errors = statementErrors(result.stderr, statements, k)
     if ((result.code !== 0 || errors.length) && !o.allowFailure) throw new CqlError(pod, errors, result)
     return { result, errors }
   }
@@ -127,16 +142,19 @@ function oneLine(statement: string): string {
  * line counter starts at 1 and is bumped after each line read); one statement per line, so the
  * statement is number N-1, index N-2.
  */
-export function statementErrors(stderr: string, statements: string[]): StatementError[] {
+export function statementErrors(stderr: string, statements: string[], sessions = 1): StatementError[] {
   const out: StatementError[] = []
   for (const line of stderr.split('\n')) {
-    const m = /^\S*in\.cql:(\d+):(.*)$/.exec(line.trim())
+    const m = /^\S*in(?:\.(\d+))?\.cql:(\d+):(.*)$/.exec(line.trim())
     if (!m) continue
-    const index = Number(m[1]) - 2
-    out.push({ index, statement: statements[index] ?? `(statement ${index + 1})`, message: redact(m[2].trim()) })
+    // statement n of session j (round-robin) is statement j + n * sessions overall
+    const index = Number(m[1] ?? 0) + (Number(m[2]) - 2) * sessions
+    out.push({ index, statement: statements[index] ?? `(statement ${index + 1})`, message: redact(m[3].trim()) })
   }
   return out
 }
+
+const SPLIT = '-- mr-actions: next session --'
 
 /**
  * Rows of a SELECT JSON printed by cqlsh: each row is one line ` {...}` under the `[json]`
