@@ -28,6 +28,13 @@ describe('rebuildScope', () => {
     expect(s.covered.map((k) => k.name)).toEqual(['app'])
     expect(s.missing).toEqual([])
     expect(s.unknown).toEqual(['nope'])
+    expect(s.noSource).toEqual([])
+  })
+
+  it('a keyspace with no replica in the source DC is reported (Cassandra would stream nothing and exit 0)', () => {
+    const s = rebuildScope([...all, nts('only_new', { 'dc-2': '1' })], 'dc-1', 'dc-2', ['only_new'])
+    expect(s.noSource).toEqual(['only_new'])
+    expect(s.covered).toEqual([])
   })
 
   it('an RF of 0 for the new DC is not replication', () => {

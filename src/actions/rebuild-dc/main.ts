@@ -72,6 +72,14 @@ export async function run(): Promise<void> {
         )
       )
     }
+    if (scope.noSource.length) {
+      gateErrors.push(
+        new PreflightError(
+          `keyspace(s) ${scope.noSource.join(', ')} have no replica in the source datacenter ${cfg.sourceDc}: a rebuild would stream nothing for them (Cassandra only logs "Unable to find sufficient sources" and exits 0)`,
+          `check source-datacenter, or replicate those keyspaces to ${cfg.sourceDc}; leave them out of 'keyspaces'`
+        )
+      )
+    }
     if (gateErrors.length) throw gateErrors.length === 1 ? gateErrors[0] : new PreflightError(gateErrors.map((e) => e.describe()).join('\n'))
     core.info(`keyspaces covered: ${scope.covered.map((k) => k.name).join(', ') || '(none)'}`)
 

@@ -20,12 +20,20 @@ export const replicatesTo = (k: Keyspace, dc: string): boolean => k.strategy ===
  * The keyspaces the rebuild covers (the `keyspaces` input, or every keyspace replicated in the
  * source DC) and the ones that do not yet replicate to the new DC (run expand-keyspaces first).
  */
-export function rebuildScope(all: Keyspace[], sourceDc: string, targetDc: string, only: string[]): { covered: Keyspace[]; missing: string[]; unknown: string[] } {
+export function rebuildScope(
+  all: Keyspace[],
+  sourceDc: string,
+  targetDc: string,
+  only: string[]
+): { covered: Keyspace[]; missing: string[]; unknown: string[]; noSource: string[] } {
   const byName = new Map(all.map((k) => [k.name, k]))
   const unknown = only.filter((n) => !byName.has(n))
   const wanted = only.length ? only.filter((n) => byName.has(n)).map((n) => byName.get(n)!) : all.filter((k) => replicatesTo(k, sourceDc) && (isUserKeyspace(k.name) || SYSTEM_REPLICATED.includes(k.name)))
   const missing = wanted.filter((k) => !replicatesTo(k, targetDc)).map((k) => k.name)
-  return { covered: wanted.filter((k) => replicatesTo(k, targetDc)), missing, unknown }
+  // Cassandra 5.0 only logs "Unable to find sufficient sources ... Keyspace might be missing data"
+  // for these (RF 1) and exits 0 having streamed nothing: refuse them up front.
+  const noSource = wanted.filter((k) => !replicatesTo(k, sourceDc)).map((k) => k.name)
+  return { covered: wanted.filter((k) => replicatesTo(k, targetDc) && replicatesTo(k, sourceDc)), missing, unknown, noSource }
 }
 
 export async function readKeyspaces(cql: Cqlsh, pod: string): Promise<Keyspace[]> {
