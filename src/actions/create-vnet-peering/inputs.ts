@@ -1,11 +1,11 @@
 // The inputs of create-vnet-peering, each with its topology fallback. All problems are collected
 // and reported together before anything is read from or written to Azure.
-import { existsSync, readFileSync } from 'node:fs'
 import { ActionError } from '../../core/errors.ts'
 import type { InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
 import type { PeeringOptions, Role, Side } from '../../core/azure/peering-plan.ts'
+import { readAzureInputs, type AzureInputs } from '../../core/azure/settings.ts'
 
 export interface PeeringConfig {
   source: Side
@@ -14,19 +14,9 @@ export interface PeeringConfig {
   ports: number[]
   timeoutMs: number
   dryRun: boolean
-  azure: {
-    endpoint: string
-    authorityHost?: string
-    ca?: string
-    caFrom?: string
-    tenantId?: string
-    clientId?: string
-  }
+  azure: AzureInputs
   topology?: Topology
 }
-
-const httpsUrl = /^https:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/
-const guid = rules.tenant.re
 
 const fb = <T>(from: string, value: T | undefined) => ({ from, value })
 
@@ -53,21 +43,6 @@ function peeringName(inputs: InputReader, role: Role, from: string, to: string):
     return ''
   }
   return name
-}
-
-function readCa(inputs: InputReader, topology: Topology | undefined): { ca?: string; from?: string } {
-  const v = inputs.string('azure-ca', { accepted: 'a path to a PEM file, or the PEM text itself', fallback: fb('topology azure.ca', topology?.azure.ca) })
-  if (v === undefined) return {}
-  const pem = v.includes('-----BEGIN') ? v : existsSync(v) ? readFileSync(v, 'utf8') : undefined
-  if (pem === undefined) {
-    inputs.fail(new ActionError(`input 'azure-ca': file '${v}' does not exist`, 'give the path of a PEM CA certificate (relative to the workspace) or the PEM text'))
-    return {}
-  }
-  if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) {
-    inputs.fail(new ActionError(`input 'azure-ca': '${v.includes('-----BEGIN') ? '(PEM text)' : v}' holds no PEM certificate`, 'give a PEM file with -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----'))
-    return {}
-  }
-  return { ca: pem, from: v.includes('-----BEGIN') ? '(inline PEM)' : v }
 }
 
 export function readPeeringInputs(inputs: InputReader): PeeringConfig {
@@ -125,16 +100,7 @@ export function readPeeringInputs(inputs: InputReader): PeeringConfig {
   const dryRun = inputs.bool('dry-run', { default: false })
 
   // Cloud endpoints: inputs, else the topology's azure: section (sovereign clouds, private CAs).
-  const cloud = topology?.azure ?? {}
-  const endpoint = inputs.string('azure-endpoint', { pattern: httpsUrl, accepted: 'an https URL such as https://management.azure.com', fallback: fb('topology azure.endpoint', cloud.endpoint), default: 'https://management.azure.com' }) ?? ''
-  const authorityHost = inputs.string('azure-authority-host', { pattern: httpsUrl, accepted: 'an https URL such as https://login.microsoftonline.com', fallback: fb('topology azure.authorityHost', cloud.authorityHost) })
-  const { ca, from: caFrom } = readCa(inputs, topology)
-  const tenantId = inputs.string('tenant-id', { pattern: guid, accepted: rules.tenant.accepted })
-  const clientId = inputs.string('client-id', { pattern: guid, accepted: 'the application (client) ID of the identity: a GUID' })
-  if ((tenantId === undefined) !== (clientId === undefined) && !inputs.failed) {
-    const missing = tenantId === undefined ? 'tenant-id' : 'client-id'
-    inputs.fail(new ActionError(`input '${missing}' is required when '${missing === 'tenant-id' ? 'client-id' : 'tenant-id'}' is set`, 'OIDC federation needs both the tenant and the client (application) ID; leave both empty to use an azure/login session'))
-  }
+  const azure = readAzureInputs(inputs, topology)
   inputs.done()
-  return { source, target, options, ports, timeoutMs, dryRun, azure: { endpoint, authorityHost, ca, caFrom, tenantId, clientId }, topology }
+  return { source, target, options, ports, timeoutMs, dryRun, azure, topology }
 }
