@@ -202,9 +202,11 @@ export async function runWorkflow(wf: Workflow, o: RunWorkflowOptions): Promise<
     const upstream = job.needs.map((n) => needs[n]?.result)
     const status: Status = upstream.includes('failure') ? 'failure' : 'success'
     const skip = (o.only && !o.only.includes(job.id)) || upstream.includes('skipped') && !String(job.if ?? '').includes('always()') || !condition(job.if, ctx, status)
-    const run: JobRun = { job, result: 'skipped', ms: 0, steps: [], outputs: {} }
+    // A job's name may hold expressions (`drill ${{ inputs.region }}`): show it evaluated.
+    const shown: WorkflowJob = { ...job, name: job.name === undefined ? undefined : interpolate(job.name, ctx) }
+    const run: JobRun = { job: shown, result: 'skipped', ms: 0, steps: [], outputs: {} }
     if (!skip) {
-      o.onJobStart?.(job)
+      o.onJobStart?.(shown)
       const started = Date.now()
       let runnerTemp: string | undefined
       let jobStatus: Status = 'success'

@@ -63,6 +63,7 @@ jobs:
       - id: hello
         run: echo "text=hello \${{ inputs.who }}" >> "$GITHUB_OUTPUT"
   b:
+    name: b for \${{ inputs.who }}
     needs: a
     if: \${{ !inputs.skip-b }}
     runs-on: ubuntu-latest
@@ -80,6 +81,7 @@ jobs:
       ['c', 'success']
     ])
     expect(readFileSync(join(dir, 'c.txt'), 'utf8').trim()).toBe('c saw hello sandbox and b=failure')
+    expect(runs[1].job.name).toBe('b for sandbox')
   })
   it('skips a job whose if is false', async () => {
     const runs = await runWorkflow(loadWorkflow(path), { inputs: { 'skip-b': true } })
