@@ -31,7 +31,7 @@ async function preflight(topo: unknown, inputs: Record<string, string> = {}) {
   writeFileSync(join(dir, 'overrides-eastus.yaml'), 'cassandra:\n  hostNetwork: true\n')
   const text = typeof topo === 'string' ? topo : JSON.stringify(topo)
   writeFileSync(join(dir, 'topo.yml'), text)
-  return runAction('preflight', { topology: 'topo.yml', 'source-region': 'eastus', 'target-region': 'westeurope', ...inputs }, { cwd: dir, jobDir: dir })
+  return runAction('preflight', { topology: 'topo.yml', 'source-region': 'eastus', 'target-region': 'westeurope', online: 'false', ...inputs }, { cwd: dir, jobDir: dir })
 }
 
 describe('preflight', () => {

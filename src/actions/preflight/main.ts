@@ -1,24 +1,53 @@
-// Root action: the preflight of a whole promotion. Reads the topology (and, later in this file,
-// the clusters), prints the plan, changes nothing.
+// Root action: the preflight of a whole promotion. Reads the topology, then (online: true) what
+// Azure, both clusters and the source ring say; prints the plan; changes nothing.
+//   1. Offline: the topology alone (regions, datacenters, contexts, Azure fields, ranges, files).
+//   2. Online, in parallel, read-only: both VNets (ranges, default-name peerings), both kube
+//      contexts, the source region's Cassandra (pods, ring, target DC name free, seed candidates,
+//      the keyspace plan expand-keyspaces would apply).
+//   3. Every finding in one table (each naming the object and the fix); errors fail the step.
+//   4. The plan (with the online facts) as output `plan` and as the job summary, with a diagram.
 import * as core from '@actions/core'
 import { PreflightError } from '../../core/errors.ts'
 import { runAction } from '../../core/entry.ts'
 import { rules } from '../../core/patterns.ts'
 import { textTable } from '../../core/report.ts'
 import { loadTopology, type Topology } from '../../core/topology.ts'
+import { readAzureInputs, type AzureInputs } from '../../core/azure/settings.ts'
+import { PLAN_HEADERS, planRows } from '../../core/cassandra/keyspaces.ts'
 import { offlineChecks, type Finding } from './checks.ts'
+import { asFinding, runAzure, runCassandra, runKube, type OnlineFacts } from './online.ts'
 
-export function mermaid(topo: Topology, source: string, target: string): string {
+const peeringLabel = (p: { exists: boolean; state?: string; action?: string } | undefined): string =>
+  !p ? 'not read' : p.action === 'refused' ? 'stale peering: refused' : p.exists ? `${p.state ?? '?'} (${p.action})` : 'not peered yet'
+
+export function mermaid(topo: Topology, source: string, target: string, facts?: OnlineFacts): string {
   const s = topo.regions[source]
   const t = topo.regions[target]
-  const node = (key: string, r: typeof s): string =>
-    `  ${key}["${key}<br/>vnet ${r.azure.vnet ?? '?'}<br/>${r.cassandra.datacenter ?? '?'} / ${r.cassandra.rack ?? 'ra-1'}"]`
+  const dcs = facts?.cassandra?.datacenters ?? {}
+  const count = (dc: string | undefined): string => {
+    if (!facts?.cassandra || !dc) return ''
+    const d = dcs[dc]
+    return d ? `<br/>${d.up}/${d.nodes} nodes UN` : '<br/>no nodes yet'
+  }
+  const ranges = (role: 'source' | 'target'): string => {
+    const v = facts?.azure?.[role]
+    return v ? `<br/>${v.addressPrefixes.join(', ')}` : ''
+  }
+  const reach = (region: string): string => {
+    const k = facts?.kube.find((x) => x.region === region)
+    return k && !k.reachable ? '<br/>context UNREACHABLE' : ''
+  }
+  const node = (key: string, r: typeof s, role: 'source' | 'target'): string =>
+    `  ${key}["${key}<br/>vnet ${r.azure.vnet ?? '?'}${ranges(role)}<br/>${r.cassandra.datacenter ?? '?'} / ${r.cassandra.rack ?? 'ra-1'}${count(r.cassandra.datacenter)}${reach(key)}"]`
+  const peer = facts?.azure?.source
+    ? `VNet peering: ${peeringLabel(facts.azure.source.peering)} / ${peeringLabel(facts.azure.target?.peering)}, TCP 7000-7001`
+    : 'VNet peering, TCP 7000-7001'
   return [
     '```mermaid',
     'flowchart LR',
-    node(source, s),
-    node(target, t),
-    `  ${source} <-- "VNet peering, TCP 7000-7001" --> ${target}`,
+    node(source, s, 'source'),
+    node(target, t, 'target'),
+    `  ${source} <-- "${peer}" --> ${target}`,
     `  ${source} -. "rebuild streams ${s.cassandra.datacenter} to ${t.cassandra.datacenter}" .-> ${target}`,
     '```'
   ].join('\n')
@@ -30,33 +59,102 @@ export async function run(): Promise<void> {
     const source = inputs.requiredString('source-region', { pattern: rules.region.re, accepted: rules.region.accepted })
     const target = inputs.requiredString('target-region', { pattern: rules.region.re, accepted: rules.region.accepted })
     const skip = inputs.list('skip-stages', { item: /^(network|seed|verify)$/, accepted: 'a list of network, seed, verify' })
+    const online = inputs.bool('online', { default: true }) ?? true
     inputs.done()
 
     const topo = loadTopology(path)
+    const stages = { network: !skip.includes('network'), seed: !skip.includes('seed'), verify: !skip.includes('verify') }
+    let azure: AzureInputs | undefined
+    if (online && stages.network) azure = readAzureInputs(inputs, topo)
+    inputs.done()
+
+    // 1. Offline.
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
-    const findings: Finding[] = offlineChecks({
-      topo,
-      source,
-      target,
-      workspace,
-      stages: { network: !skip.includes('network'), seed: !skip.includes('seed'), verify: !skip.includes('verify') }
-    })
+    const findings: Finding[] = offlineChecks({ topo, source, target, workspace, stages })
+
+    // 2. Online, read-only, everything in parallel; a failed reading is a finding, not a stop.
+    let facts: OnlineFacts | undefined
+    let keyspaceNote = ''
+    let keyspaceRows: (string | number)[][] = []
+    const src = topo.regions[source]
+    const dst = topo.regions[target]
+    if (online && src && dst && source !== target) {
+      core.info('online checks: reading Azure, both clusters and the source ring (nothing is changed)')
+      facts = { kube: [] }
+      const f = facts
+      const namespace = (r: typeof src) => r.kube.namespace ?? topo.cassandra.namespace
+      const tasks: Promise<void>[] = [
+        ...[src, dst].map((r) =>
+          runKube(r, namespace(r)).then((k) => {
+            f.kube.push(k.facts)
+            findings.push(...k.findings)
+          })
+        ),
+        runCassandra(topo, source, target, workspace, (l) => core.info(l)).then(
+          (c) => {
+            f.cassandra = c.facts
+            findings.push(...c.findings)
+            if (c.plan) {
+              keyspaceRows = planRows(c.plan)
+              keyspaceNote = `planned with ${c.facts?.keyspaces?.targetNodes} node(s) in '${c.plan.targetDc}' (${c.plannedFrom})`
+            }
+          },
+          (e) => void findings.push(asFinding('cassandra', e))
+        )
+      ]
+      if (azure) {
+        tasks.push(
+          runAzure(topo, source, target, azure, (l) => core.info(l)).then(
+            (a) => {
+              f.azure = a.facts
+              findings.push(...a.findings)
+            },
+            (e) => void findings.push(asFinding('azure', e))
+          )
+        )
+      }
+      await Promise.all(tasks)
+      f.kube.sort((a, b) => Number(a.region !== source) - Number(b.region !== source))
+    }
+
+    // 3. Findings, all together.
     const errors = findings.filter((f) => f.level === 'error')
     core.info(textTable(['level', 'check', 'finding'], findings.map((f) => [f.level, f.check, f.message])) || 'no findings')
-    report.table('Preflight findings', ['level', 'check', 'finding', 'fix'], findings.map((f) => [f.level, f.check, f.message, f.fix]))
+    report.table('Preflight findings', ['level', 'check', 'finding', 'fix'], findings.length ? findings.map((f) => [f.level, f.check, f.message, f.fix]) : [['ok', '-', online ? 'every offline and online check passed' : 'every offline check passed', '-']])
+    if (facts) onlineTables(report, facts, keyspaceRows, keyspaceNote)
+    if (src && dst) report.note(mermaid(topo, source, target, facts))
     if (errors.length) {
       throw new PreflightError(errors.map((e) => `${e.message}\n  fix: ${e.fix}`).join('\n'))
     }
+
+    // 4. The plan for the later stages.
     const plan = {
       source,
       target,
-      sourceDatacenter: topo.regions[source].cassandra.datacenter,
-      targetDatacenter: topo.regions[target].cassandra.datacenter,
-      targetRack: topo.regions[target].cassandra.rack ?? 'ra-1',
-      warnings: findings.filter((f) => f.level === 'warning').map((f) => f.message)
+      sourceDatacenter: src.cassandra.datacenter,
+      targetDatacenter: dst.cassandra.datacenter,
+      targetRack: dst.cassandra.rack ?? 'ra-1',
+      warnings: findings.filter((f) => f.level === 'warning').map((f) => f.message),
+      ...(facts ? { online: facts } : {})
     }
-    report.note(mermaid(topo, source, target))
     report.set('plan', plan)
     report.output('plan', JSON.stringify(plan))
   })
+}
+
+function onlineTables(report: { table: (title: string, headers: string[], rows: (string | number)[][]) => void; note: (t: string) => void }, f: OnlineFacts, keyspaceRows: (string | number)[][], keyspaceNote: string): void {
+  const rows: (string | number)[][] = []
+  for (const k of f.kube) rows.push([`kube ${k.region}`, k.context, k.reachable ? 'reachable' : `UNREACHABLE: ${k.error ?? ''}`])
+  for (const v of [f.azure?.source, f.azure?.target]) {
+    if (v) rows.push([`vnet ${v.region}`, v.id.split('/').pop() ?? v.id, `${v.addressPrefixes.join(', ')}; peering ${v.peering.name}: ${peeringLabel(v.peering)}`])
+  }
+  const c = f.cassandra
+  if (c) {
+    rows.push([`pods ${c.region}`, c.pods.map((p) => `${p.name} ${p.ip ?? ''}`).join(', '), `${c.pods.filter((p) => p.ready).length}/${c.pods.length} ready`])
+    rows.push([`ring ${c.region}`, Object.entries(c.datacenters).map(([dc, d]) => `${dc}: ${d.up}/${d.nodes} UN`).join(', ') || '(not read)', `schema versions: ${c.schemaVersions.length}; unreachable: ${c.unreachable.length}`])
+    rows.push(['seed candidates', c.seeds.map((s) => `${s.pod} ${s.ip} (${s.rack})`).join(', ') || '(none)', 'what configure-seed-host would pick (seed-count 1)'])
+    if (c.keyspaces) rows.push(['keyspace plan', `${c.keyspaces.alter} to alter, ${c.keyspaces.unchanged} unchanged, ${c.keyspaces.skip} skipped`, keyspaceNote])
+  }
+  report.table('What was read', ['object', 'name', 'state'], rows)
+  if (keyspaceRows.length) report.table(`Keyspace plan (expand-keyspaces; ${keyspaceNote})`, PLAN_HEADERS, keyspaceRows)
 }
