@@ -1,0 +1,198 @@
+// rebuild-dc end to end on real Cassandra 5.0, driven through the bundle as the runner runs it:
+// dc-41 (1 node, seeded with incompressible rows) and dc-42 (2 nodes in racks ra-1 / ra-2) behind
+// two Kubernetes API doubles that the real kubectl talks to. Streaming is throttled on the source
+// (1 Mbit/s for partial SSTables, 1 MiB/s for whole ones) so a rebuild lasts long enough to be killed mid-stream.
+// Run under the sandbox lock (taken by the test): the Cassandra addresses are fixed.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseStatus } from '../../../src/core/cassandra/status.ts'
+import { runAction, startStep, type StepResult } from '../../../sandbox/runner.ts'
+import { argvScanner, ensureBundles, haveSandbox, lockSandbox, startMiniWorld, visible, type MiniWorld } from '../expand-keyspaces/harness.ts'
+
+const d = haveSandbox() ? describe : describe.skip
+if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
+
+// DC numbers pick the loopback block (127.0.<n>.x): unique ones avoid other suites' nodes
+const SRC = 'dc-41'
+const TGT = 'dc-42'
+const ROWS = Number(process.env.REBUILD_TEST_ROWS ?? 80) // x 64 KiB random = 5 MiB
+const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+d('rebuild-dc on the sandbox', () => {
+  let w: MiniWorld
+  let release: () => void
+  let stateDir: string
+  let scanner: ReturnType<typeof argvScanner>
+  const all: StepResult[] = []
+
+  const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({
+    'source-datacenter': SRC,
+    'target-datacenter': TGT,
+    'target-context': 'region-target',
+    'source-context': 'region-source',
+    'target-kubeconfig': w.kubeconfig,
+    'source-kubeconfig': w.kubeconfig,
+    'poll-interval': '1s',
+    'progress-interval': '2s',
+    'stall-timeout': '2m',
+    'state-dir': stateDir,
+    ...extra
+  })
+  const run = async (extra: Record<string, string> = {}): Promise<StepResult> => {
+    const r = await runAction('rebuild-dc', inputs(extra), { env: w.env })
+    all.push(r)
+    return r
+  }
+  const out = (r: StepResult): string => visible(r.stdout + r.stderr)
+  /** The job folder of the i-th dc-2 node in the "pod" (exec runs locally: same filesystem). */
+  const hostDir = async (i: number): Promise<string> => {
+    const n = w.cluster.nodes().filter((x) => x.datacenter === TGT)[i]
+    const ring = parseStatus((await w.cluster.nodetool(n.name, ['status'])).stdout)
+    return join(stateDir, ring.find((x) => x.address === n.address)!.hostId)
+  }
+
+  beforeAll(async () => {
+    release = await lockSandbox()
+    ensureBundles(['rebuild-dc'])
+    w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 1 })
+    stateDir = join(w.dir, 'pod-state')
+    const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!
+    await w.cluster.cql(src.name, [
+      `CREATE KEYSPACE app WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1}`,
+      'CREATE TABLE app.blobs (id int PRIMARY KEY, v blob)',
+      'CREATE TABLE app."Small" (id int PRIMARY KEY, v text)'
+    ])
+    for (let i = 0; i < ROWS; i += 20) {
+      const batch = Array.from({ length: Math.min(20, ROWS - i) }, (_, k) => `INSERT INTO app.blobs (id, v) VALUES (${i + k}, 0x${randomBytes(64 * 1024).toString('hex')})`)
+      await w.cluster.cql(src.name, batch, { timeoutMs: 120_000 })
+    }
+    await w.cluster.cql(src.name, Array.from({ length: 50 }, (_, i) => `INSERT INTO app."Small" (id, v) VALUES (${i}, 'row ${i}')`))
+    await w.cluster.nodetool(src.name, ['flush'])
+    // the new region: two nodes in two racks, pods in the target cluster with the creds secret
+    const seeds = [src.address]
+    const specs = [w.cluster.dcSpecs(TGT, 1, { first: 0, rack: 'ra-1', seeds })[0], w.cluster.dcSpecs(TGT, 1, { first: 1, rack: 'ra-2', seeds })[0]]
+    w.cluster.start(specs)
+    await w.cluster.waitUp([src, ...specs])
+    // (a DC can be named in replication only once it has live nodes)
+    await w.cluster.cql(src.name, [`CREATE KEYSPACE only_new WITH replication = {'class': 'NetworkTopologyStrategy', '${TGT}': 1}`])
+    w.target.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apigee' } })
+    const c = w.cluster.credentials()
+    w.target.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' },
+      data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
+    })
+    w.addDcPods(w.target, TGT)
+    // slow streaming down so that a rebuild can be interrupted
+    for (const cmd of ['setinterdcstreamthroughput', 'setstreamthroughput']) {
+      await w.cluster.nodetool(src.name, [cmd, '1']) // partial SSTables (vnode ranges split them): 1 Mbit/s
+      await w.cluster.nodetool(src.name, [cmd, '-e', '1']) // entire SSTables: 1 MiB/s
+    }
+    scanner = argvScanner([w.jmxPassword, w.ddlPassword])
+  }, 3_600_000) // includes waiting for the sandbox lock
+
+  afterAll(async () => {
+    await w?.close()
+    release?.()
+  }, 120_000)
+
+  it('refuses to rebuild before the keyspaces replicate to the new DC, naming them; nothing started', async () => {
+    const r = await run()
+    expect(r.code).not.toBe(0)
+    expect(out(r)).toMatch(/keyspace\(s\) app, system_auth, system_distributed, system_traces do not replicate to dc-42 yet/)
+    expect(out(r)).toMatch(/run expand-keyspaces first/)
+    expect(existsSync(stateDir)).toBe(false)
+  })
+
+  it('dry-run prints the plan (order, racks, action) and starts nothing', async () => {
+    const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!
+    await w.cluster.cql(
+      src.name,
+      ['app', 'system_auth', 'system_distributed', 'system_traces'].map((k) => `ALTER KEYSPACE ${k} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1, '${TGT}': 1}`)
+    )
+    const r = await run({ 'dry-run': 'true' })
+    expect(r.code).toBe(0)
+    expect(out(r)).toMatch(/1\s+apigee-cassandra-default-0\s+127\.0\.42\.1\s+ra-1\s+start\s+not rebuilt yet/)
+    expect(out(r)).toMatch(/2\s+apigee-cassandra-default-1\s+127\.0\.42\.2\s+ra-2\s+start/)
+    expect(r.outputs['rebuilt-nodes']).toBe('')
+    expect(existsSync(stateDir)).toBe(false)
+  })
+
+  it('killed mid-stream (SIGKILL), a re-run skips the done node, re-attaches to the running one and verifies', async () => {
+    const step = startStep('rebuild-dc', 'main', inputs({ verify: 'false' }), { env: w.env })
+    let seen = ''
+    step.child.stdout!.on('data', (b: Buffer) => (seen += b.toString()))
+    // wait until node 1 (second in order) is streaming, then kill the step like a lost runner
+    const until = Date.now() + 300_000
+    while (!/apigee-cassandra-default-1: \d.* \/ .*\(\d/.test(seen) && Date.now() < until) await new Promise((r) => setTimeout(r, 250))
+    expect(seen).toMatch(/apigee-cassandra-default-0: rebuild finished \(exit 0\)/)
+    step.child.kill('SIGKILL')
+    const killed = await step.done
+    expect(killed.signal).toBe('SIGKILL')
+    expect(existsSync(join(await hostDir(1), 'rc'))).toBe(false) // still streaming in the pod
+
+    const r = await run()
+    expect(r.code).toBe(0)
+    const o = out(r)
+    expect(o).toMatch(/apigee-cassandra-default-0 .*already rebuilt from this source/)
+    expect(o).toMatch(/apigee-cassandra-default-1 .*our rebuild is still running: re-attaching/)
+    expect(o).not.toMatch(/apigee-cassandra-default-1: nodetool rebuild .* started/) // never started twice
+    expect(r.outputs['skipped-nodes']).toBe('apigee-cassandra-default-0')
+    expect(r.outputs['rebuilt-nodes']).toBe('apigee-cassandra-default-1')
+    expect(Number(r.outputs['bytes-streamed'])).toBeGreaterThan(0)
+    // the spot check read every table at LOCAL_ONE on both sides and found equal counts
+    expect(o).toMatch(new RegExp(`app\\.blobs\\s+${ROWS}\\s+${ROWS}\\s+ok`))
+    expect(o).toMatch(/app\.Small\s+50\s+50\s+ok/)
+  }, 600_000)
+
+  it('a re-run after success changes nothing', async () => {
+    const r = await run()
+    expect(r.code).toBe(0)
+    expect(r.outputs['rebuilt-nodes']).toBe('')
+    expect(r.outputs['skipped-nodes']).toBe('apigee-cassandra-default-0,apigee-cassandra-default-1')
+    expect(out(r)).toMatch(/nothing to do/)
+    expect(out(r)).not.toMatch(/nodetool rebuild .* started/)
+  }, 300_000)
+
+  it('refuses a keyspace without replicas in the source DC (Cassandra would exit 0 having streamed nothing)', async () => {
+    const r = await run({ keyspaces: 'only_new', verify: 'false' })
+    expect(r.code).not.toBe(0)
+    expect(out(r)).toMatch(/keyspace\(s\) only_new have no replica in the source datacenter dc-41: a rebuild would stream nothing/)
+    expect(out(r)).not.toMatch(/nodetool rebuild .* started/)
+  }, 300_000)
+
+  it('a stream that fails (source node killed) fails the action naming the node, never counted as done', async () => {
+    const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!
+    await w.cluster.cql(src.name, [`CREATE KEYSPACE fail_ks WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1, '${TGT}': 1}`, 'CREATE TABLE fail_ks.t (id int PRIMARY KEY, v blob)'])
+    await w.cluster.cql(src.name, Array.from({ length: 40 }, (_, i) => `INSERT INTO fail_ks.t (id, v) VALUES (${i}, 0x${randomBytes(64 * 1024).toString('hex')})`), { timeoutMs: 120_000 })
+    await w.cluster.nodetool(src.name, ['flush'])
+    const step = startStep('rebuild-dc', 'main', inputs({ keyspaces: 'fail_ks', verify: 'false' }), { env: w.env })
+    let seen = ''
+    step.child.stdout!.on('data', (b: Buffer) => (seen += b.toString()))
+    const until = Date.now() + 300_000
+    while (!/apigee-cassandra-default-0: nodetool rebuild .* started/.test(seen) && Date.now() < until) await new Promise((r) => setTimeout(r, 250))
+    await new Promise((r) => setTimeout(r, 3000))
+    process.kill(w.cluster.pid(src.name)!, 'SIGKILL') // the source datacenter's only node dies mid-stream
+    const r = await step.done
+    all.push(r)
+    expect(r.code).not.toBe(0)
+    expect(out(r)).toMatch(/apigee-cassandra-default-0 \(127\.0\.42\.1\): (nodetool rebuild -ks fail_ks -- dc-41 failed \(exit \d+\)|rebuild stalled)/)
+    expect(out(r)).toMatch(/not started: apigee-cassandra-default-1/)
+    expect(r.outputs['rebuilt-nodes']).toBe('')
+  }, 600_000)
+
+  it('never shows the JMX or CQL password in argv, logs, summaries or outputs', () => {
+    const { hits, samples } = scanner.stop()
+    expect(samples).toBeGreaterThan(10)
+    expect(hits).toEqual([])
+    for (const r of all) {
+      for (const text of [r.stdout, r.stderr, r.summary, JSON.stringify(r.outputs)]) {
+        expect(visible(text)).not.toContain(w.jmxPassword)
+        expect(visible(text)).not.toContain(w.ddlPassword)
+      }
+    }
+  })
+})
