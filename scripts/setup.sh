@@ -4,6 +4,8 @@
 # Idempotent: a second run only checks what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --quiet: only errors (npm test runs this first; a finished setup has nothing to say)
+if [ "${1:-}" = "--quiet" ]; then exec >/dev/null; fi
 CACHE="$PWD/.cache"
 mkdir -p "$CACHE/bin"
 
