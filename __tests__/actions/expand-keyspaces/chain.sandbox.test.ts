@@ -129,14 +129,15 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     expect(existsSync(west)).toBe(false)
   })
 
-  it('refuses a missing CA secret and a different CA in the new cluster (0 changes)', async () => {
+  it('refuses a missing CA secret, and a different CA in the new cluster with replace-ca false (0 changes)', async () => {
     failedClearly(await seed({ 'target-instance-id': 'hybrid-westeurope', 'ca-secret': 'no-such-ca' }), /CA secret 'cert-manager\/no-such-ca' not found/)
+    // the new cluster's cert-manager made its own CA (stays for the good run below: auto replaces it)
     const other = w.caPem('b')
-    w.target.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: { 'tls.crt': Buffer.from(other.crt).toString('base64') } })
-    const r = await seed({ 'target-instance-id': 'hybrid-westeurope' })
-    failedClearly(r, new RegExp(`holds another CA \\(SHA-256 ${fp(other.crt)}\\)[\\s\\S]*replace-ca`))
+    w.target.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: { 'tls.crt': Buffer.from(other.crt).toString('base64'), 'tls.key': Buffer.from(other.key).toString('base64') } })
+    const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'replace-ca': 'false' })
+    failedClearly(r, new RegExp(`holds another CA \\(SHA-256 ${fp(other.crt)}\\)[\\s\\S]*replace-ca is false`))
     expect(existsSync(west)).toBe(false)
-    w.target.delete('secrets', 'cert-manager', 'apigee-ca')
+    expect(Buffer.from(targetCa()!, 'base64').toString()).toBe(other.crt)
   })
 
   it('refuses a datacenter name already in the ring (0 changes)', async () => {
@@ -150,10 +151,10 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     expect(r.outputs['seed-hosts']).toBe('127.0.31.1,127.0.31.2')
     expect(r.outputs.changes).toBe('0')
     expect(existsSync(west)).toBe(false)
-    expect(targetCa()).toBeUndefined()
+    expect(Buffer.from(targetCa()!, 'base64').toString()).toBe(w.caPem('b').crt)
   })
 
-  it('writes the new overrides keeping comments, copies namespace and CA (fingerprints equal)', async () => {
+  it('writes the new overrides keeping comments, copies the namespace, replaces the new cluster\'s own CA (fingerprints equal)', async () => {
     const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2' })
     expect(r.code).toBe(0)
     expect(r.outputs['seed-hosts']).toBe('127.0.31.1,127.0.31.2') // one per rack
@@ -170,6 +171,7 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
 
   it('a re-run changes nothing', async () => {
     const before = readFileSync(west, 'utf8')
+    expect(visible((await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2', 'dry-run': 'true' })).stdout)).toMatch(/keep\s+secret cert-manager\/apigee-ca/)
     const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2' })
     expect(r.code).toBe(0)
     expect(r.outputs.changes).toBe('0')
@@ -183,6 +185,17 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     const ring = await w.cluster.nodetool(`${SRC}-0`, ['status'])
     expect(ring.stdout).toContain(`Datacenter: ${TGT}`)
   }, 600_000)
+
+  it('once Cassandra runs in the new region, a different CA there is refused, not replaced (0 changes)', async () => {
+    const good = targetCa()!
+    const other = w.caPem('b')
+    w.target.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: { 'tls.crt': Buffer.from(other.crt).toString('base64') } })
+    const before = readFileSync(west, 'utf8')
+    failedClearly(await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2' }), /holds another CA[\s\S]*Cassandra already runs there \(apigee-cassandra-default-0\)/)
+    expect(Buffer.from(targetCa()!, 'base64').toString()).toBe(other.crt)
+    expect(readFileSync(west, 'utf8')).toBe(before)
+    w.target.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: { 'tls.crt': good } })
+  })
 
   // ---- expand-keyspaces --------------------------------------------------------------------
 
@@ -222,7 +235,7 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     expect(r.outputs.altered).toBe('5')
     // one exec running cqlsh for all five ALTERs
     expect(r.stdout.split('--credentials "$d/credentials" -f').length - 1).toBe(3) // cqlsh runs: read, apply all, verify
-    expect(r.stdout).toMatch(/applied 5 ALTER KEYSPACE statement\(s\) in one cqlsh session/)
+    expect(r.stdout).toMatch(/applied 5 ALTER KEYSPACE statement\(s\) in one exec with 4 concurrent cqlsh sessions/)
     expect(r.stdout).toMatch(/::warning::keyspace 'legacy' uses SimpleStrategy/)
     const after = await replication()
     for (const ks of ['system_auth', 'system_distributed', 'system_traces', 'cache_org_hybrid', 'Mixed_Case']) {

@@ -28,7 +28,8 @@ export interface SeedConfig {
   caSecret: string
   caNamespace: string
   copyNamespace: boolean
-  replaceCa: boolean
+  /** auto: replace a different CA only while the new region runs no Cassandra pod */
+  replaceCa: 'auto' | 'true' | 'false'
   reapplyCommand?: string
   dryRun: boolean
 }
@@ -92,7 +93,7 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
     caSecret: inputs.requiredString('ca-secret', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.caSecret', topo?.cassandra.caSecret), default: 'apigee-ca' }),
     caNamespace: inputs.requiredString('ca-namespace', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.caNamespace', topo?.cassandra.caNamespace), default: 'cert-manager' }),
     copyNamespace: inputs.bool('copy-namespace', { default: true }),
-    replaceCa: inputs.bool('replace-ca', { default: false }),
+    replaceCa: inputs.choice('replace-ca', ['auto', 'true', 'false'] as const, { default: 'auto' }) ?? 'auto',
     reapplyCommand: inputs.string('reapply-command'),
     dryRun: inputs.bool('dry-run', { default: false })
   }

@@ -7,6 +7,7 @@
 //      new region's overrides (multiRegionSeedHost, datacenter, rack, hostNetwork), comments kept.
 //   4. Copy the namespace and the CA secret to the new cluster; verify the CA fingerprints match.
 // mode finalize: remove multiRegionSeedHost again and run the caller's re-apply command.
+import { resolve as resolvePath } from 'node:path'
 import * as core from '@actions/core'
 import { existsSync, writeFileSync } from 'node:fs'
 import { runAction } from '../../core/entry.ts'
@@ -46,6 +47,7 @@ export async function run(): Promise<void> {
     const nsSource = cfg.copyNamespace ? await cfg.source.getNamespace(cfg.namespace) : undefined
     const nsTarget = cfg.copyNamespace ? await cfg.target.getNamespace(cfg.targetNamespace) : undefined
     const caNsTarget = caTarget ? true : await cfg.target.getNamespace(cfg.caNamespace)
+    const targetPods = caTarget ? await cfg.target.getPods(cfg.targetNamespace, cfg.selector) : []
 
     // 2. Preflight.
     const problems = preflight({ existing, target, targetIsCopy, targetDc: cfg.targetDc, ring, sourcePods: pods, seedCount: cfg.seedCount })
@@ -59,11 +61,16 @@ export async function run(): Promise<void> {
     if (!caSource) problems.push(new ActionError(`CA secret '${cfg.caNamespace}/${cfg.caSecret}' not found on ${cfg.source.label}`, "check inputs 'ca-secret' / 'ca-namespace' (topology cassandra.caSecret / caNamespace)"))
     else fingerprint = certFingerprint(caPem(caSource), `secret ${cfg.caNamespace}/${cfg.caSecret} on ${cfg.source.label}`)
     const targetFp = caTarget ? certFingerprint(caPem(caTarget), `secret ${cfg.caNamespace}/${cfg.caSecret} on ${cfg.target.label}`) : undefined
-    if (targetFp && fingerprint && targetFp !== fingerprint && !cfg.replaceCa) {
+    // The new cluster's cert-manager may have made its own CA: replacing it is the procedure's
+    // step B.4, safe while no Cassandra runs there (auto); with Cassandra running it would cut
+    // those nodes off, so auto refuses and names them.
+    const replaceCa = cfg.replaceCa === 'true' || (cfg.replaceCa === 'auto' && targetPods.length === 0)
+    if (targetFp && fingerprint && targetFp !== fingerprint && !replaceCa) {
+      const why = cfg.replaceCa === 'false' ? 'replace-ca is false' : `Cassandra already runs there (${targetPods.map((p) => p.name).join(', ')})`
       problems.push(
         new ActionError(
-          `CA secret '${cfg.caNamespace}/${cfg.caSecret}' on ${cfg.target.label} holds another CA (SHA-256 ${targetFp}) than on ${cfg.source.label} (${fingerprint}); mTLS between the regions would fail (PKIX path building failed)`,
-          "set input 'replace-ca: true' to overwrite it with the source's CA (only before the new region is installed)"
+          `CA secret '${cfg.caNamespace}/${cfg.caSecret}' on ${cfg.target.label} holds another CA (SHA-256 ${targetFp}) than on ${cfg.source.label} (${fingerprint}), and ${why}; mTLS between the regions would fail (PKIX path building failed)`,
+          "set input 'replace-ca: true' to overwrite it with the source's CA, then restart the new region's Cassandra pods"
         )
       )
     }
@@ -139,7 +146,8 @@ async function finalize(cfg: SeedConfig, report: Report): Promise<void> {
   if (o.removeSeed()) writeFileSync(cfg.targetOverrides, o.toString())
   report.output('changes', had ? 1 : 0)
   if (cfg.reapplyCommand) {
-    await runCommand('sh', ['-c', cfg.reapplyCommand], { echoOutput: true })
+    // The command finds the file it must apply in $MR_OVERRIDES (as the install stage's does).
+    await runCommand('sh', ['-c', cfg.reapplyCommand], { echoOutput: true, env: { MR_OVERRIDES: resolvePath(cfg.targetOverrides) } })
     report.note(`Removed the seed host from ${cfg.targetOverrides} and re-applied it.`)
   } else {
     if (had) core.warning(`multiRegionSeedHost removed from ${cfg.targetOverrides}: re-apply it now (e.g. apigeectl apply -f ${cfg.targetOverrides} --datastore, or helm upgrade with it)`)

@@ -95,7 +95,7 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
   const requestTimeoutS = inputs.int('cqlsh-request-timeout', { min: 1, max: 3600, default: 60 })
   const schemaTimeoutMs = inputs.duration('schema-agreement-timeout', { default: 120000, minMs: 1000 }) ?? 120000
   const dryRun = inputs.bool('dry-run', { default: false })
-  const sessions = inputs.int('cqlsh-sessions', { min: 1, max: 16, default: 1 }) ?? 1
+  const sessions = inputs.int('cqlsh-sessions', { min: 1, max: 16, default: 4 }) ?? 4
   if (mode === 'remove' && (rf !== undefined || rfList.length)) {
     inputs.fail(new ActionError("inputs 'replication-factor' / 'replication-factors' have no meaning in mode 'remove'", 'leave them empty when removing a datacenter'))
   }
