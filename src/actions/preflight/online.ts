@@ -279,11 +279,14 @@ export async function runCassandra(topo: Topology, source: string, target: strin
   const nodetool = new Nodetool(where, creds.jmx)
   const cqlsh = new Cqlsh(where, creds.ddl, { ssl: false, requestTimeoutS: 60 })
   log(`Cassandra: reading the ring and the keyspaces through pod ${ready.name} of region ${source}`)
-  const [ring, describe, rows] = await Promise.all([nodetool.status(ready.name, { quiet: true }), nodetool.describeCluster(ready.name, { quiet: true }), cqlsh.selectJson<KeyspaceRow>(ready.name, KEYSPACES_QUERY, { quiet: true })])
+  // The ring first, then the keyspaces: a CQL failure (e.g. system_auth without quorum while a
+  // node is down) must not hide what the ring says.
+  const [ring, describe] = await Promise.all([nodetool.status(ready.name, { quiet: true }), nodetool.describeCluster(ready.name, { quiet: true })])
   const planned = plannedNodes(topo, src, dst, workspace, ring.filter((n) => n.datacenter === sourceDc).length)
   let plan: Plan | undefined
   const findings: Finding[] = []
   try {
+    const rows = await cqlsh.selectJson<KeyspaceRow>(ready.name, KEYSPACES_QUERY, { quiet: true })
     plan = planReplication(toKeyspaces(rows), { mode: 'add', sourceDc, targetDc, targetNodes: planned.n })
   } catch (e) {
     findings.push(asFinding('keyspaces', e))
