@@ -8,12 +8,13 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import YAML from 'yaml'
 import { CassandraCluster } from '../../../sandbox/cassandra/cluster.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
 
-export const ROOT = resolve(import.meta.dirname, '../../..')
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const BIN = join(ROOT, '.cache/bin')
 export const haveSandbox = (): boolean =>
   existsSync(join(BIN, 'kubectl')) && existsSync(join(BIN, 'cqlsh')) && existsSync(join(BIN, 'nodetool')) && existsSync(join(ROOT, '.cache/cassandra/lib')) && readdirSync(join(ROOT, '.cache/cassandra/lib')).some((f) => f.startsWith('cassandra-all-'))

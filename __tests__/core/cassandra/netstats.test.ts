@@ -2,12 +2,13 @@
 // one-node dc-8 (entire-SSTable streaming throttled to 1 MiB/s): __tests__/fixtures/cassandra/.
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseNetStats, peerAddress, receiveProgress } from '../../../src/core/cassandra/netstats.ts'
 import { availableRanges, coverage, decodeRangeBlob, parseDescribeRing } from '../../../src/core/cassandra/rebuild-ranges.ts'
 import { parseProbe } from '../../../src/core/cassandra/rebuild.ts'
 
-const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../../fixtures/cassandra', name), 'utf8')
+const fixture = (name: string): string => readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/cassandra', name), 'utf8')
 
 describe('parseNetStats on real output', () => {
   it('reads the receiving side of a rebuild: plan, peer, totals, files', () => {

@@ -3,9 +3,10 @@ import type { ReceiveProgress } from '../../../src/core/cassandra/netstats.ts'
 import { formatBytes, NodeProgress } from '../../../src/core/cassandra/rebuild-progress.ts'
 import { parseNetStats, receiveProgress } from '../../../src/core/cassandra/netstats.ts'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../../fixtures/cassandra', name), 'utf8')
+const fixture = (name: string): string => readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/cassandra', name), 'utf8')
 
 const MiB = 1024 * 1024
 const rp = (done: number, total: number, plan = 'p1', peers: [string, number, number][] = [['127.0.1.1', done, total]]): ReceiveProgress => ({
