@@ -63,6 +63,22 @@ describe('npm run demo (core)', () => {
     expect(printed).toMatch(/^ {2}stage\s+result\s+duration$/m)
   })
 
+  test('the promoted region: every seeded row readable at LOCAL_ONE in dc-2, the seed host gone, the comments kept', () => {
+    // rebuild-dc's spot check counts every seeded table at LOCAL_ONE in both datacenters
+    const rebuild = readFileSync(result.stages.find((st) => st.job === 'rebuild')!.summaryFile!, 'utf8')
+    const rows = rebuild.split('\n').filter((l) => /^\| \w+\.\w+ \| \d+ \| \d+ \| /.test(l))
+    expect(rows.length).toBe(6)
+    for (const r of rows) {
+      const [, , src, dst, verdict] = r.split('|').map((c) => c.trim())
+      expect({ r, equal: src === dst && Number(src) > 0, verdict }).toEqual({ r, equal: true, verdict: 'ok' })
+    }
+    const overrides = readFileSync(join(outDir, 'workspace', 'overrides', 'overrides-westeurope.yaml'), 'utf8')
+    expect(overrides).not.toMatch(/multiRegionSeedHost/)
+    expect(overrides).toMatch(/datacenter: dc-2/)
+    expect(overrides).toMatch(/# AKS "island" networking/)
+    expect(overrides).toMatch(/clusterName: apigeecluster # the same in every region/)
+  })
+
   test('the drill failed eastus, measured the failover against ground truth, and restored the replicas', () => {
     expect(result.drill).toBeDefined()
     expect(result.drill!.truthMs).toBeDefined()
