@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import YAML from 'yaml'
 import { ActionError, InputErrors } from './errors.ts'
-import { isCidr } from './inputs.ts'
+import { isCidr, type InputReader } from './inputs.ts'
 import { type Rule, rules } from './patterns.ts'
 
 export interface RegionAzure {
@@ -244,4 +244,29 @@ export function regionOf(topo: Topology | undefined, name: string, input: string
 
 export function emptyRegion(name: string): Region {
   return { name, azure: {}, kube: {}, cassandra: {}, ingress: {}, service: {} }
+}
+
+/** Input 'topology': its path and the parsed file; a file that does not load is recorded on the
+ *  reader, so it is reported with every other input problem before anything changes. */
+export function readTopologyInput(inputs: InputReader): { path?: string; topology?: Topology } {
+  const path = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
+  if (path === undefined) return {}
+  try {
+    return { path, topology: loadTopology(path) }
+  } catch (e) {
+    inputs.fail(e as ActionError)
+    return { path }
+  }
+}
+
+/** A region input (source-region, target-region) looked up in the topology; problems recorded on the reader. */
+export function readRegionInput(inputs: InputReader, topo: Topology | undefined, input: string): Region | undefined {
+  const name = inputs.string(input, { pattern: rules.region.re, accepted: rules.region.accepted })
+  if (!topo || !name) return undefined
+  try {
+    return regionOf(topo, name, input)
+  } catch (e) {
+    inputs.fail(e as ActionError)
+    return undefined
+  }
 }

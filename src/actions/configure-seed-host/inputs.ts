@@ -3,7 +3,7 @@ import { ActionError } from '../../core/errors.ts'
 import type { InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { registerSecret } from '../../core/secrets.ts'
-import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
+import { readRegionInput, readTopologyInput } from '../../core/topology.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
@@ -37,27 +37,9 @@ export interface SeedConfig {
 const fb = <T>(from: string, value: T | undefined) => ({ from, value })
 
 export function readSeedInputs(inputs: InputReader): SeedConfig {
-  const topologyPath = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
-  let topo: Topology | undefined
-  if (topologyPath !== undefined) {
-    try {
-      topo = loadTopology(topologyPath)
-    } catch (e) {
-      inputs.fail(e as ActionError)
-    }
-  }
-  const region = (input: string): Region | undefined => {
-    const name = inputs.string(input, { pattern: rules.region.re, accepted: rules.region.accepted })
-    if (!topo || !name) return undefined
-    try {
-      return regionOf(topo, name, input)
-    } catch (e) {
-      inputs.fail(e as ActionError)
-      return undefined
-    }
-  }
-  const source = region('source-region')
-  const target = region('target-region')
+  const { topology: topo } = readTopologyInput(inputs)
+  const source = readRegionInput(inputs, topo, 'source-region')
+  const target = readRegionInput(inputs, topo, 'target-region')
   const mode = inputs.choice('mode', ['configure', 'finalize'] as const, { default: 'configure' }) ?? 'configure'
   const namespace = readNamespace(inputs, topo)
   const targetNamespace = inputs.string('target-namespace', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb(`topology regions.${target?.name}.kube.namespace`, target?.kube.namespace) }) ?? namespace

@@ -3,7 +3,7 @@
 import { ActionError } from '../../core/errors.ts'
 import type { InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
-import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
+import { readTopologyInput, type Region, regionOf, type Topology } from '../../core/topology.ts'
 import type { PeeringOptions, Role, Side } from '../../core/azure/peering-plan.ts'
 import { readAzureInputs, type AzureInputs } from '../../core/azure/settings.ts'
 
@@ -47,15 +47,7 @@ function peeringName(inputs: InputReader, role: Role, from: string, to: string):
 
 export function readPeeringInputs(inputs: InputReader): PeeringConfig {
   // Where the world is described: a topology file and two regions, or everything as inputs.
-  const topologyPath = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
-  let topology: Topology | undefined
-  if (topologyPath !== undefined) {
-    try {
-      topology = loadTopology(topologyPath)
-    } catch (e) {
-      inputs.fail(e as ActionError)
-    }
-  }
+  const { path: topologyPath, topology } = readTopologyInput(inputs)
   const regionNames = {
     source: inputs.string('source-region', { pattern: rules.region.re, accepted: rules.region.accepted, required: topologyPath !== undefined }),
     target: inputs.string('target-region', { pattern: rules.region.re, accepted: rules.region.accepted, required: topologyPath !== undefined })

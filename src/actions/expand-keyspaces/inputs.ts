@@ -3,7 +3,7 @@ import { ActionError } from '../../core/errors.ts'
 import type { InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { registerSecret } from '../../core/secrets.ts'
-import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
+import { readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
@@ -45,31 +45,9 @@ function credentials(inputs: InputReader, kind: 'ddl' | 'jmx'): Credentials | un
 }
 
 export function readExpandInputs(inputs: InputReader): ExpandConfig {
-  const topologyPath = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
-  let topo: Topology | undefined
-  if (topologyPath !== undefined) {
-    try {
-      topo = loadTopology(topologyPath)
-    } catch (e) {
-      inputs.fail(e as ActionError)
-    }
-  }
-  let source: Region | undefined
-  let target: Region | undefined
-  const sourceName = inputs.string('source-region', { pattern: rules.region.re, accepted: rules.region.accepted })
-  const targetName = inputs.string('target-region', { pattern: rules.region.re, accepted: rules.region.accepted })
-  if (topo) {
-    try {
-      if (sourceName) source = regionOf(topo, sourceName, 'source-region')
-    } catch (e) {
-      inputs.fail(e as ActionError)
-    }
-    try {
-      if (targetName) target = regionOf(topo, targetName, 'target-region')
-    } catch (e) {
-      inputs.fail(e as ActionError)
-    }
-  }
+  const { topology: topo } = readTopologyInput(inputs)
+  const source = readRegionInput(inputs, topo, 'source-region')
+  const target = readRegionInput(inputs, topo, 'target-region')
   const mode = inputs.choice('mode', ['add', 'remove'] as const, { default: 'add' }) ?? 'add'
   const kube = readKube(inputs, 'source', source)
   const namespace = readNamespace(inputs, topo)

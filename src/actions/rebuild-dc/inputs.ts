@@ -4,7 +4,7 @@ import { ActionError } from '../../core/errors.ts'
 import type { InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { registerSecret } from '../../core/secrets.ts'
-import { loadTopology, regionOf, type Region, type Topology } from '../../core/topology.ts'
+import { readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
@@ -52,29 +52,11 @@ function credentials(inputs: InputReader, kind: 'ddl' | 'jmx'): Credentials | un
   return user !== undefined && password !== undefined ? { user, password } : undefined
 }
 
-function region(inputs: InputReader, topo: Topology | undefined, input: string): Region | undefined {
-  const name = inputs.string(input, { pattern: rules.region.re, accepted: rules.region.accepted })
-  if (!topo || !name) return undefined
-  try {
-    return regionOf(topo, name, input)
-  } catch (e) {
-    inputs.fail(e as ActionError)
-    return undefined
-  }
-}
 
 export function readRebuildInputs(inputs: InputReader): RebuildConfig {
-  const topoPath = inputs.string('topology', { accepted: 'the path of your mr-topology.yml' })
-  let topo: Topology | undefined
-  if (topoPath !== undefined) {
-    try {
-      topo = loadTopology(topoPath)
-    } catch (e) {
-      inputs.fail(e as ActionError)
-    }
-  }
-  const src = region(inputs, topo, 'source-region')
-  const tgt = region(inputs, topo, 'target-region')
+  const { topology: topo } = readTopologyInput(inputs)
+  const src = readRegionInput(inputs, topo, 'source-region')
+  const tgt = readRegionInput(inputs, topo, 'target-region')
   const dc = (input: string, r: Region | undefined): string =>
     inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fb(`topology regions.${r?.name}.cassandra.datacenter`, r?.cassandra.datacenter) })
   const sourceDc = dc('source-datacenter', src)
