@@ -1,10 +1,10 @@
 // create-vnet-peering end to end: the bundle, run as the GitHub runner runs it, against the ARM
 // double (with the real auth path: GitHub OIDC token -> Entra federation -> ARM bearer token).
 import { existsSync, readFileSync } from 'node:fs'
-import { ensureBundle } from './bundle.ts'
+import { ensureBundle } from '../../helpers/bundle.ts'
 import { errorText, run, S1, topologyFile, twoRegions, type TwoRegions } from './world.ts'
 
-beforeAll(() => ensureBundle(), 600_000)
+beforeAll(() => ensureBundle('create-vnet-peering'), 600_000)
 
 const peeringPath = (vnet: string, rg: string, sub: string, name: string) =>
   `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/${vnet}/virtualNetworkPeerings/${name}`

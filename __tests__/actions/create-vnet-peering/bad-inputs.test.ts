@@ -1,9 +1,9 @@
 // Bad inputs: each gives a clear error naming the input (or topology field), the bad value and
 // the fix, and the action makes no request that changes anything (asserted on the double's log).
-import { ensureBundle } from './bundle.ts'
+import { ensureBundle } from '../../helpers/bundle.ts'
 import { errorText, run, S1, topologyFile, twoRegions, type TwoRegions, TOPOLOGY } from './world.ts'
 
-beforeAll(() => ensureBundle(), 600_000)
+beforeAll(() => ensureBundle('create-vnet-peering'), 600_000)
 
 let t: TwoRegions
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction as runBundle } from '../../../sandbox/runner.ts'
 import { marker, planIssue, type IssueLite, type IssueRequest } from '../../../src/actions/failover-issue/issue.ts'
-import { ensureBundle } from './bundle.ts'
+import { ensureBundle } from '../../helpers/bundle.ts'
 import { GitHubDouble } from './github-double.ts'
 
 const req = (over: Partial<IssueRequest> = {}): IssueRequest => ({
@@ -55,7 +55,7 @@ describe('the bundled action against a GitHub API double', () => {
   const token = 'ghs_failoverIssueTestToken0123456789'
   const gh = new GitHubDouble(token)
   beforeAll(async () => {
-    ensureBundle()
+    ensureBundle('failover-issue')
     await gh.start()
     // Someone else's issues with the same label: never touched. Three of them, so the listing pages.
     gh.seed({ title: 'flaky dashboard', body: 'opened by a person', labels: ['failover-test'] })
