@@ -12,7 +12,7 @@ import { parseStatus, type RingNode } from '../../src/core/cassandra/status.ts'
 import { CACHE_DIR } from '../../sandbox/cassandra/cluster.ts'
 import { CassandraCluster } from '../../sandbox/cassandra/cluster.ts'
 import { NATIVE_PORT } from '../../sandbox/cassandra/config.ts'
-import { portOpen } from '../../sandbox/cassandra/proc.ts'
+import { exited, portOpen } from '../../sandbox/cassandra/proc.ts'
 import { cleanupStale, connectWorld, down, readWorldState, up, type RegionState, type WorldClient } from '../../sandbox/world.ts'
 
 const KUBECTL = join(CACHE_DIR, 'bin', 'kubectl')
@@ -242,19 +242,12 @@ const sharedWorld = connectWorld() !== undefined
   // what `up` does first when it finds a dead world
   const done = await cleanupStale(runDir)
   expect(done.filter((d) => d.startsWith('stopped Cassandra'))).toHaveLength(pids.length)
-  for (const pid of pids) expect(gone(pid)).toBe(true)
+  for (const pid of pids) expect(exited(pid)).toBe(true)
   for (const n of nodes) expect(await portOpen(n.address, NATIVE_PORT, 300)).toBe(false)
   for (const r of s.regions) expect(await portOpen('127.0.0.1', Number(new URL(r.server).port), 300)).toBe(false)
   expect(await portOpen('127.0.0.1', Number(new URL(s.controlUrl).port), 300)).toBe(false)
 }, 60000)
 
-function gone(pid: number): boolean {
-  try {
-    return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true
-  }
-}
 
 async function applySecret(context: string, data: Record<string, string>): Promise<void> {
   const obj = {

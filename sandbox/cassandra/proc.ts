@@ -81,6 +81,18 @@ export async function stopPid(pid: number, marker: string, graceMs = 20000, fini
     signal('SIGKILL')
     while (pidHasMarker(pid, marker)) await sleep(50)
   }
+  // An exiting JVM drops its command line before its threads are gone: wait until it has
+  // really exited (a zombie counts: it holds no port and no memory), at most 10 s.
+  for (const until2 = Date.now() + 10000; !exited(pid) && Date.now() < until2; ) await sleep(50)
+}
+
+/** True when pid no longer runs: no such process, or only its zombie entry is left. */
+export function exited(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
+  }
 }
 
 export async function stopPidFile(pidFile: string, marker: string, graceMs?: number): Promise<void> {
