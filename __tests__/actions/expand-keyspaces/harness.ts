@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'n
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureBundle } from '../../helpers/bundle.ts'
 import YAML from 'yaml'
 import { CassandraCluster } from '../../../sandbox/cassandra/cluster.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
@@ -143,21 +144,9 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
 }
 
 /** Builds the bundles when a source is newer than them (under a lock per action). */
+/** Builds each named action's bundle when a source it bundles is newer (see helpers/bundle.ts). */
 export function ensureBundles(names: string[]): void {
-  const newest = (dir: string): number => {
-    let t = 0
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name)
-      t = Math.max(t, e.isDirectory() ? newest(p) : Number(execFileSync('stat', ['-c', '%Y', p]).toString()) * 1000)
-    }
-    return t
-  }
-  for (const name of names) {
-    const bundle = join(ROOT, 'dist', name, 'index.js')
-    const fresh = (): boolean => existsSync(bundle) && Number(execFileSync('stat', ['-c', '%Y', bundle]).toString()) * 1000 >= Math.max(newest(join(ROOT, 'src/core')), newest(join(ROOT, 'src/actions', name)))
-    if (fresh() && !process.env.MR_REBUILD) continue
-    execFileSync('flock', [`/tmp/mr-actions-build-${name}.lock`, process.execPath, 'scripts/build.ts', name], { stdio: 'inherit', cwd: ROOT })
-  }
+  for (const name of names) ensureBundle(name)
 }
 
 /** Lines of a step's output without the runner's ::add-mask:: commands (the runner consumes them). */
