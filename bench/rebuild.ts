@@ -38,7 +38,6 @@ const w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 1 })
   release()
   throw e
 })
-const b64 = (s: string): string => Buffer.from(s).toString('base64')
 try {
   const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!
   // identical data in three keyspaces: one CSV, COPY FROM into each
@@ -57,15 +56,7 @@ try {
   const specs = [w.cluster.dcSpecs(TGT, 1, { first: 0, rack: 'ra-1', seeds })[0], w.cluster.dcSpecs(TGT, 1, { first: 1, rack: 'ra-2', seeds })[0]]
   w.cluster.start(specs)
   await w.cluster.waitUp([src, ...specs])
-  w.target.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apigee' } })
-  const c = w.cluster.credentials()
-  w.target.apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' },
-    data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
-  })
-  w.addDcPods(w.target, TGT)
+  w.addRegion(w.target, TGT)
   await w.cluster.cql(
     src.name,
     [...KS, 'system_auth', 'system_distributed', 'system_traces'].map((k) => `ALTER KEYSPACE ${k} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1, '${TGT}': 1}`)
@@ -89,6 +80,7 @@ try {
   // (the same stdin -> 0600 -pwf handling as Nodetool, without registering the password with
   // @actions/core, which would print an ::add-mask:: line with it to this console)
   const script = secretShell(['U', 'P'], 'printf \'%s %s\\n\' "$U" "$P" > "$d/jmx"\nnodetool -u "$U" -pwf "$d/jmx" "$@"')
+  const c = w.cluster.credentials()
   const stdin = secretStdin([c.jmxUser, c.jmxPassword])
 
   // raw: the runbook, one exec held open per node, one node after another

@@ -46,6 +46,8 @@ export interface MiniWorld {
   jmxPassword: string
   caPem: (which: 'a' | 'b') => { crt: string; key: string }
   addDcPods(kube: KubeCluster, dc: string): void
+  /** namespace apigee + the credentials secret + pods for dc's nodes, as an installed region has */
+  addRegion(kube: KubeCluster, dc: string): void
   installRegion(overridesPath: string, count?: number): Promise<void>
   close(): Promise<void>
 }
@@ -96,13 +98,18 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     throw e
   }
   const c = cluster.credentials()
-  addDcPods(source, o.sourceDc)
-  source.apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' },
-    data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
-  })
+  // What an installed region has: namespace apigee, the credentials secret, a pod per node of dc.
+  const addRegion = (kube: KubeCluster, dc: string): void => {
+    kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apigee' } })
+    kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' },
+      data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
+    })
+    addDcPods(kube, dc)
+  }
+  addRegion(source, o.sourceDc)
   source.apply({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -123,6 +130,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     jmxPassword: c.jmxPassword,
     caPem: (w) => cas[w],
     addDcPods,
+    addRegion,
     async installRegion(overridesPath: string, count = 1): Promise<void> {
       const ov = YAML.parse(readFileSync(overridesPath, 'utf8')) as { cassandra?: { multiRegionSeedHost?: string; datacenter?: string; rack?: string } }
       const cas = ov.cassandra ?? {}

@@ -18,7 +18,6 @@ if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expe
 const SRC = 'dc-41'
 const TGT = 'dc-42'
 const ROWS = Number(process.env.REBUILD_TEST_ROWS ?? 80) // x 64 KiB random = 5 MiB
-const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
 d('rebuild-dc on the sandbox', () => {
   let w: MiniWorld
@@ -77,15 +76,7 @@ d('rebuild-dc on the sandbox', () => {
     await w.cluster.waitUp([src, ...specs])
     // (a DC can be named in replication only once it has live nodes)
     await w.cluster.cql(src.name, [`CREATE KEYSPACE only_new WITH replication = {'class': 'NetworkTopologyStrategy', '${TGT}': 1}`])
-    w.target.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apigee' } })
-    const c = w.cluster.credentials()
-    w.target.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' },
-      data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
-    })
-    w.addDcPods(w.target, TGT)
+    w.addRegion(w.target, TGT)
     // slow streaming down so that a rebuild can be interrupted
     for (const cmd of ['setinterdcstreamthroughput', 'setstreamthroughput']) {
       await w.cluster.nodetool(src.name, [cmd, '1']) // partial SSTables (vnode ranges split them): 1 Mbit/s
