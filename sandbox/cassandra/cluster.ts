@@ -223,7 +223,11 @@ export class CassandraCluster {
     }
   }
 
-  /** Waits until every node listens for CQL and `nodetool status` shows all of them UN. */
+  /**
+   * Waits until every node listens for CQL and the ring shows every running node UN, seen from the
+   * first new node and from one node that already ran. Without auto_bootstrap a node skips the gossip
+   * shadow round, so it can report itself UN before it has heard from its seeds.
+   */
   async waitUp(specs: NodeSpec[], timeoutMs = 240000): Promise<RingNode[]> {
     const until = Date.now() + timeoutMs
     const pending = new Set(specs.map((s) => s.name))
@@ -237,13 +241,24 @@ export class CassandraCluster {
       if (Date.now() > until) throw new CassandraError(`timed out waiting for ${[...pending].join(', ')} to start:\n${this.logTail([...pending][0], 25)}`)
       await sleep(1000)
     }
-    const want = new Set(specs.map((s) => s.address))
+    const running = this.nodes().filter((n) => this.running(n.name))
+    const want = new Set([...specs, ...running].map((s) => s.address))
+    const older = running.find((n) => !specs.some((s) => s.name === n.name))
+    const viewers = older ? [specs[0].name, older.name] : [specs[0].name]
     for (;;) {
-      const r = await this.nodetool(specs[0].name, ['status'], { allowFailure: true })
-      const ring = r.code === 0 ? parseStatus(r.stdout) : []
-      const up = ring.filter((n) => want.has(n.address) && n.status === 'U' && n.state === 'N')
-      if (up.length === want.size) return ring
-      if (Date.now() > until) throw new CassandraError(`timed out waiting for ${[...want].join(', ')} to be UN; last status:\n${r.stdout}${r.stderr}`)
+      let ring: RingNode[] | undefined
+      let lag = ''
+      for (const viewer of viewers) {
+        const r = await this.nodetool(viewer, ['status'], { allowFailure: true })
+        const seen = r.code === 0 ? parseStatus(r.stdout) : []
+        if (seen.filter((n) => want.has(n.address) && n.status === 'U' && n.state === 'N').length < want.size) {
+          lag = `as seen from ${viewer}; last status:\n${r.stdout}${r.stderr}`
+          break
+        }
+        ring ??= seen
+      }
+      if (!lag && ring) return ring
+      if (Date.now() > until) throw new CassandraError(`timed out waiting for ${[...want].join(', ')} to be UN ${lag}`)
       await sleep(1500)
     }
   }
