@@ -1,11 +1,13 @@
 // The cqlsh session script run for real by /bin/sh: a kubectl stand-in executes the command after
 // `--` locally, a cqlsh stand-in (which numbers errors as real cqlsh does) records its argv, the credentials file (mode + content) and the
 // statement file it was given. Plus the pure parsers and quoting.
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kubectl } from '../../../src/core/kube/kubectl.ts'
 import { CqlError, Cqlsh, cqlIdent, cqlString, parseJsonRows, statementErrors } from '../../../src/core/cassandra/cqlsh.ts'
+import { FALLBACK_MARK } from '../../../src/core/cassandra/cql-driver.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'cqlsh-test-'))
 const podTmp = mkdtempSync(join(tmpdir(), 'cqlsh-pod-'))
@@ -53,17 +55,95 @@ it('names the failing statement', async () => {
   expect(err.message).toMatch(/cqlsh in pod pod-0 failed \(exit 2\):\n  BAD\n    -> SyntaxException/)
 })
 
-it('spreads statements over concurrent sessions in one exec and still names the failing one', async () => {
-  const stmts = ['S0', 'S1', 'S2', 'BAD', 'S4']
-  const err = await c.session('pod-0', stmts, { sessions: 2 }).catch((e) => e)
-  expect(err).toBeInstanceOf(CqlError)
-  // session 1 got S1 and BAD; the stand-in reports BAD at line 3 as real cqlsh would
-  expect(err.errors).toEqual([{ index: 3, statement: 'BAD', message: "SyntaxException: line 1:0 no viable alternative at input 'BAD'" }])
-  const ok = await c.session('pod-0', ['A0', 'A1', 'A2'], { sessions: 2 })
-  expect(ok.result.stdout).toContain('--- statements\nA0;\nA2;\n')
-  expect(ok.result.stdout).toContain('--- statements\nA1;\n')
-  expect(readFileSync(argvLog, 'utf8')).not.toContain("pa'ss")
-  expect(readdirSync(podTmp)).toEqual([])
+describe("with driver: cqlsh's own Python driver in one session", () => {
+  // A stand-in for the driver (package `cassandra`, in a zip in ../lib as Apache's tarball ships
+  // it next to bin/cqlsh): it records how the session was set up and what it executed.
+  const apache = join(dir, 'apache')
+  const driverLog = join(dir, 'driver.log')
+  beforeAll(() => {
+    const pkg = join(dir, 'drv', 'cassandra')
+    mkdirSync(pkg, { recursive: true })
+    mkdirSync(join(apache, 'bin'), { recursive: true })
+    mkdirSync(join(apache, 'lib'), { recursive: true })
+    writeFileSync(join(pkg, '__init__.py'), '')
+    writeFileSync(join(pkg, 'auth.py'), 'class PlainTextAuthProvider:\n    def __init__(self, u, p):\n        self.u, self.p = u, p\n')
+    writeFileSync(join(pkg, 'policies.py'), 'class WhiteListRoundRobinPolicy:\n    def __init__(self, hosts):\n        self.hosts = hosts\n')
+    writeFileSync(
+      join(pkg, 'cluster.py'),
+      `import json, os
+class InvalidRequest(Exception):
+    def __init__(self, m):
+        self.message = m
+class Session:
+    def __init__(self, log):
+        self.log, self.default_timeout = log, None
+    def execute(self, q):
+        self.log.write(json.dumps({'execute': q, 'timeout': self.default_timeout}) + '\\n')
+        if q.startswith('BAD'):
+            raise InvalidRequest('Error from server: code=2200 [Invalid query] message="bad one"')
+class Cluster:
+    def __init__(self, hosts, **kw):
+        self.log = open(${JSON.stringify(driverLog)}, 'a')
+        kw['auth'] = [kw['auth_provider'].u, kw['auth_provider'].p]
+        kw['whitelist'] = kw['load_balancing_policy'].hosts
+        del kw['auth_provider'], kw['load_balancing_policy']
+        self.log.write(json.dumps({'hosts': hosts, **kw}) + '\\n')
+    def connect(self):
+        return Session(self.log)
+    def shutdown(self):
+        self.log.write('{"shutdown": true}\\n')
+`
+    )
+    execFileSync('python3', ['-m', 'zipfile', '-c', join(apache, 'lib', 'cassandra-driver-internal-only-3.29.0.zip'), pkg])
+    // bin/cqlsh of the tarball is a shell script: its python is python3, its driver the zip
+    writeFileSync(join(apache, 'bin', 'cqlsh'), `#!/bin/sh\necho "real cqlsh must not run" >&2\nexit 9\n`)
+    chmodSync(join(apache, 'bin', 'cqlsh'), 0o755)
+  })
+  const plain = new Cqlsh({ kube: new Kubectl({ bin: kubectl }), namespace: 'apigee' }, { user: 'ddluser', password: pw }, { bin: join(apache, 'bin', 'cqlsh'), host: '10.0.0.5', port: 9142, requestTimeoutS: 77 })
+
+  it('runs every statement in order in one session, with no agreement wait and one coordinator; names the failing one', async () => {
+    writeFileSync(driverLog, '')
+    const r = await plain.session('pod-0', ['ALTER KEYSPACE "a" WITH x', 'BAD b', 'ALTER KEYSPACE "c" WITH y;'], { driver: true, allowFailure: true })
+    expect(r.via).toBe('driver')
+    expect(r.result.code).toBe(2)
+    expect(r.errors).toEqual([{ index: 1, statement: 'BAD b', message: 'InvalidRequest: Error from server: code=2200 [Invalid query] message="bad one"' }])
+    const log = readFileSync(driverLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(log[0]).toEqual(expect.objectContaining({ hosts: ['10.0.0.5'], port: 9142, auth: ['ddluser', pw], whitelist: ['10.0.0.5'], max_schema_agreement_wait: 0, schema_metadata_enabled: false }))
+    expect(log.slice(1, 4)).toEqual([
+      { execute: 'ALTER KEYSPACE "a" WITH x', timeout: 77 },
+      { execute: 'BAD b', timeout: 77 },
+      { execute: 'ALTER KEYSPACE "c" WITH y', timeout: 77 }
+    ])
+    expect(log[4]).toEqual({ shutdown: true })
+    expect(readFileSync(argvLog, 'utf8')).not.toContain("pa'ss")
+    expect(readdirSync(podTmp)).toEqual([])
+  })
+
+  it('host and port: $CQLSH_HOST/$CQLSH_PORT when cqlsh gets none in argv, as cqlsh does', async () => {
+    writeFileSync(driverLog, '')
+    // a pod whose environment sets them (as the sandbox's pods do)
+    const podKubectl = join(dir, 'kubectl-env')
+    writeFileSync(podKubectl, `#!/bin/sh\nexport CQLSH_HOST=10.9.9.9 CQLSH_PORT=9999\nexec ${kubectl} "$@"\n`)
+    chmodSync(podKubectl, 0o755)
+    const bare = new Cqlsh({ kube: new Kubectl({ bin: podKubectl }), namespace: 'apigee' }, { user: 'u', password: 'p' }, { bin: join(apache, 'bin', 'cqlsh') })
+    expect((await bare.session('pod-0', ['ALTER 1'], { driver: true })).via).toBe('driver')
+    expect(JSON.parse(readFileSync(driverLog, 'utf8').split('\n')[0])).toEqual(expect.objectContaining({ hosts: ['10.9.9.9'], port: 9999 }))
+  })
+
+  it('falls back to cqlsh -f in the same exec when the driver cannot be imported, and for SSL', async () => {
+    // the stand-in cqlsh is a shell script with no lib/ next to it: python3 has no driver
+    const r = await c.session('pod-0', ['SELECT 1', 'BAD'], { driver: true, allowFailure: true })
+    expect(r.via).toBe('cqlsh')
+    expect(r.result.stdout).toContain(FALLBACK_MARK)
+    expect(r.result.stdout).toContain('--- statements\nSELECT 1;\nBAD;\n')
+    expect(r.errors.map((e) => e.statement)).toEqual(['BAD'])
+    // SSL (cqlsh configures it from cqlshrc): the tarball layout with --ssl falls back too
+    const ssl = new Cqlsh({ kube: new Kubectl({ bin: kubectl }), namespace: 'apigee' }, { user: 'u', password: 'p' }, { bin: join(apache, 'bin', 'cqlsh'), ssl: true })
+    const s = await ssl.session('pod-0', ['SELECT 1'], { driver: true, allowFailure: true })
+    expect(s.result.stdout).toContain(FALLBACK_MARK)
+    expect(s.result.stderr).toContain('real cqlsh must not run')
+    expect(readdirSync(podTmp)).toEqual([])
+  })
 })
 
 describe('parseJsonRows', () => {

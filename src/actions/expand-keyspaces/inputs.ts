@@ -27,7 +27,8 @@ export interface ExpandConfig {
   exclude: string[]
   cqlsh: { host?: string; port?: number; ssl: boolean; requestTimeoutS?: number }
   schemaTimeoutMs: number
-  sessions: number
+  /** driver: cqlsh's Python driver, one agreement wait at the end; cqlsh: cqlsh -f (waits per statement) */
+  client: 'driver' | 'cqlsh'
   dryRun: boolean
 }
 
@@ -73,7 +74,7 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
   const requestTimeoutS = inputs.int('cqlsh-request-timeout', { min: 1, max: 3600, default: 60 })
   const schemaTimeoutMs = inputs.duration('schema-agreement-timeout', { default: 120000, minMs: 1000 }) ?? 120000
   const dryRun = inputs.bool('dry-run', { default: false })
-  const sessions = inputs.int('cqlsh-sessions', { min: 1, max: 16, default: 4 }) ?? 4
+  const client = inputs.choice('cql-client', ['driver', 'cqlsh'] as const, { default: 'driver' }) ?? 'driver'
   if (mode === 'remove' && (rf !== undefined || rfList.length)) {
     inputs.fail(new ActionError("inputs 'replication-factor' / 'replication-factors' have no meaning in mode 'remove'", 'leave them empty when removing a datacenter'))
   }
@@ -96,7 +97,7 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
     exclude,
     cqlsh: { host, port, ssl, requestTimeoutS },
     schemaTimeoutMs,
-    sessions,
+    client,
     dryRun
   }
 }

@@ -4,7 +4,7 @@
 //   2. Read the ring (nodetool status, describecluster) and system_schema.keyspaces (SELECT JSON).
 //   3. Plan: which keyspaces change, before/after; print it (dry-run stops here).
 //   4. Gates: every node UN, one schema version, nothing unreachable, RF <= live nodes.
-//   5. Apply every ALTER in ONE cqlsh session; wait for schema agreement.
+//   5. Apply every ALTER in ONE session (cqlsh's driver, or cqlsh -f); wait once for schema agreement.
 //   6. Re-read the keyspaces and verify each one against the plan.
 import * as core from '@actions/core'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -95,19 +95,14 @@ export async function run(): Promise<void> {
       return
     }
 
-    // 5. Apply all ALTERs in one exec (one cqlsh session, or cqlsh-sessions concurrent ones;
-    //    system_auth then runs alone afterwards so that it stays last), then wait for agreement.
+    // 5. Apply all ALTERs in one exec and one session, in plan order (system_auth last in mode
+    //    remove), on one coordinator; then wait once for schema agreement.
     const started = Date.now()
     const statements = changes.map((i) => i.statement!)
     const timeoutMs = Math.max(120000, changes.length * 5000)
-    const sessions = Math.min(cfg.sessions, statements.length)
-    if (sessions > 1 && cfg.mode === 'remove' && changes[changes.length - 1].keyspace === 'system_auth') {
-      await cqlsh.session(pod, statements.slice(0, -1), { timeoutMs, sessions })
-      await cqlsh.session(pod, statements.slice(-1), { timeoutMs })
-    } else {
-      await cqlsh.session(pod, statements, { timeoutMs, sessions })
-    }
-    const how = sessions > 1 ? `in one exec with ${sessions} concurrent cqlsh sessions` : 'in one cqlsh session'
+    const { via } = await cqlsh.session(pod, statements, { timeoutMs, driver: cfg.client === 'driver' })
+    const how = via === 'driver' ? "in one session of cqlsh's driver (no agreement wait per statement)" : 'in one cqlsh session'
+    if (cfg.client === 'driver' && via !== 'driver') core.info("cqlsh's Python driver could not be used in the pod (or SSL is on): ran cqlsh -f instead")
     core.info(`applied ${changes.length} ALTER KEYSPACE statement(s) ${how} in ${formatDuration(Date.now() - started)}`)
     let last: ClusterDescription | undefined
     await pollUntil(

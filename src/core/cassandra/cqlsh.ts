@@ -7,6 +7,7 @@ import { ActionError } from '../errors.ts'
 import type { RunResult } from '../exec.ts'
 import { redact, registerSecret } from '../secrets.ts'
 import { secretShell, secretStdin } from '../kube/podshell.ts'
+import { DRIVER_MARK, driverLines } from './cql-driver.ts'
 import type { CassandraPods, Credentials } from './nodetool.ts'
 
 export interface CqlshOptions {
@@ -29,6 +30,8 @@ export interface StatementError {
 export interface SessionResult {
   result: RunResult
   errors: StatementError[]
+  /** what ran the statements: cqlsh's driver directly, or cqlsh -f */
+  via: 'driver' | 'cqlsh'
 }
 
 export class CqlError extends ActionError {
@@ -75,43 +78,23 @@ export class Cqlsh {
   }
 
   /**
-   * The pod script and its stdin. With `sessions` > 1 the statements are dealt round-robin to
-   * that many cqlsh processes that run concurrently inside the one exec (each DDL then waits for
-   * schema agreement, which is gossip-bound, at the same time as the others).
+   * The pod script and its stdin: the statements become "$d/in.cql" (one per line) and run in one
+   * session, through `cqlsh -f`, or with `driver` through cqlsh's own driver without a schema
+   * agreement wait per statement (see cql-driver.ts; it falls back to `cqlsh -f` by itself).
    */
-  script(statements: string[], sessions = 1): { script: string; stdin: string } {
+  script(statements: string[], o: { driver?: boolean } = {}): { script: string; stdin: string } {
     const bin = this.o.bin ?? 'cqlsh'
-    const k = Math.max(1, Math.min(sessions, statements.length))
-    const chunks = Array.from({ length: k }, (_, j) => statements.filter((_, i) => i % k === j).map(oneLine))
-    const body = chunks.map((c) => c.join('\n') + '\n').join(`${SPLIT}\n`)
+    const body = statements.map(oneLine).join('\n') + '\n'
     const creds = this.creds ? `printf '[plain_text_auth]\\nusername = %s\\npassword = %s\\n' "$U" "$P" > "$d/credentials"` : ''
     const credArg = this.creds ? '--credentials "$d/credentials" ' : ''
-    const lines =
-      k === 1
-        ? [creds, 'cat > "$d/in.cql"', `${bin} ${credArg}-f "$d/in.cql" "$@"`]
-        : [
-            creds,
-            'i=0; : > "$d/in.0.cql"',
-            'while IFS= read -r line; do',
-            `  if [ "$line" = "${SPLIT}" ]; then i=$((i+1)); : > "$d/in.$i.cql"; else printf '%s\\n' "$line" >> "$d/in.$i.cql"; fi`,
-            'done',
-            'pids=""; j=0',
-            `while [ $j -le $i ]; do ${bin} ${credArg}-f "$d/in.$j.cql" "$@" > "$d/out.$j" 2> "$d/err.$j" & pids="$pids $!"; j=$((j+1)); done`,
-            'rc=0; for p in $pids; do wait $p || rc=$?; done',
-            'j=0; while [ $j -le $i ]; do cat "$d/out.$j"; cat "$d/err.$j" >&2; j=$((j+1)); done',
-            'exit $rc'
-          ]
-    const script = secretShell(this.creds ? ['U', 'P'] : [], lines.filter(Boolean).join('\n'))
+    const run = o.driver ? driverLines(bin, credArg) : [`${bin} ${credArg}-f "$d/in.cql" "$@"`]
+    const script = secretShell(this.creds ? ['U', 'P'] : [], [creds, 'cat > "$d/in.cql"', ...run].filter(Boolean).join('\n'))
     return { script, stdin: this.creds ? secretStdin([this.creds.user, this.creds.password], body) : body }
   }
 
-  /**
-   * Runs the statements in one exec: one cqlsh session, or `sessions` concurrent ones (order
-   * between them is not kept). Errors are attributed to their statement.
-   */
-  async session(pod: string, statements: string[], o: { timeoutMs?: number; allowFailure?: boolean; quiet?: boolean; sessions?: number } = {}): Promise<SessionResult> {
-    const k = Math.max(1, Math.min(o.sessions ?? 1, statements.length))
-    const { script, stdin } = this.script(statements, k)
+  /** Runs the statements in one exec and one session; errors are attributed to their statement. */
+  async session(pod: string, statements: string[], o: { timeoutMs?: number; allowFailure?: boolean; quiet?: boolean; driver?: boolean } = {}): Promise<SessionResult> {
+    const { script, stdin } = this.script(statements, { driver: o.driver })
     const result = await this.pods.kube.exec(this.pods.namespace, pod, ['sh', '-c', script, 'sh', ...this.argv()], {
       container: this.pods.container,
       stdin,
@@ -119,9 +102,10 @@ export class Cqlsh {
       allowFailure: true,
       quiet: o.quiet
     })
-    const errors = statementErrors(result.stderr, statements, k)
+    const errors = statementErrors(result.stderr, statements)
     if ((result.code !== 0 || errors.length) && !o.allowFailure) throw new CqlError(pod, errors, result)
-    return { result, errors }
+    const via = result.stdout.includes(DRIVER_MARK) ? 'driver' : 'cqlsh'
+    return { result, errors, via }
   }
 
   /** A SELECT JSON query; returns the parsed rows. */
@@ -142,19 +126,16 @@ function oneLine(statement: string): string {
  * line counter starts at 1 and is bumped after each line read); one statement per line, so the
  * statement is number N-1, index N-2.
  */
-export function statementErrors(stderr: string, statements: string[], sessions = 1): StatementError[] {
+export function statementErrors(stderr: string, statements: string[]): StatementError[] {
   const out: StatementError[] = []
   for (const line of stderr.split('\n')) {
-    const m = /^\S*in(?:\.(\d+))?\.cql:(\d+):(.*)$/.exec(line.trim())
+    const m = /^\S*in\.cql:(\d+):(.*)$/.exec(line.trim())
     if (!m) continue
-    // statement n of session j (round-robin) is statement j + n * sessions overall
-    const index = Number(m[1] ?? 0) + (Number(m[2]) - 2) * sessions
-    out.push({ index, statement: statements[index] ?? `(statement ${index + 1})`, message: redact(m[3].trim()) })
+    const index = Number(m[1]) - 2
+    out.push({ index, statement: statements[index] ?? `(statement ${index + 1})`, message: redact(m[2].trim()) })
   }
   return out
 }
-
-const SPLIT = '-- mr-actions: next session --'
 
 /**
  * Rows of a SELECT JSON printed by cqlsh: each row is one line ` {...}` under the `[json]`
