@@ -6,7 +6,7 @@
 // configure-seed-host wrote (seed host, datacenter, rack) and refuses a CA that differs.
 // Everything runs under /tmp/sandbox.lock (the Cassandra addresses are fixed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,12 +22,35 @@ export const haveSandbox = (): boolean =>
 
 /** Holds /tmp/sandbox.lock until release() (a flock child waiting on our stdin). */
 export async function lockSandbox(): Promise<() => void> {
+  // Run under `flock /tmp/sandbox.lock ...` already: a second flock would wait for it forever.
+  if (holdsLock('/tmp/sandbox.lock')) return () => {}
   const child: ChildProcess = spawn('flock', ['/tmp/sandbox.lock', 'sh', '-c', 'echo locked; cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] })
   await new Promise<void>((res, rej) => {
     child.stdout!.once('data', () => res())
     child.once('exit', (c) => rej(new Error(`flock exited ${c}`)))
   })
   return () => child.stdin!.end()
+}
+
+/** Whether an ancestor of this process (say `flock /tmp/sandbox.lock npm test`) holds the flock. */
+function holdsLock(path: string): boolean {
+  try {
+    const ino = statSync(path).ino
+    // /proc/locks: "1: FLOCK  ADVISORY  WRITE 5468 00:1f:1234 0 EOF" (waiters are "1: -> FLOCK ...")
+    const holders = new Set(
+      readFileSync('/proc/locks', 'utf8')
+        .split('\n')
+        .map((l) => /^\d+:\s+FLOCK\s+\S+\s+WRITE\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null && Number(m[2]) === ino)
+        .map((m) => Number(m[1]))
+    )
+    for (let pid = process.pid; pid > 1; pid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1])) {
+      if (holders.has(pid)) return true
+    }
+  } catch {
+    // no lock file yet, or no /proc: nobody holds it for us
+  }
+  return false
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
