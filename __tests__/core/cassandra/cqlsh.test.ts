@@ -2,7 +2,7 @@
 // `--` locally, a cqlsh stand-in (which numbers errors as real cqlsh does) records its argv, the credentials file (mode + content) and the
 // statement file it was given. Plus the pure parsers and quoting.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kubectl } from '../../../src/core/kube/kubectl.ts'
@@ -130,14 +130,28 @@ class Cluster:
     expect(JSON.parse(readFileSync(driverLog, 'utf8').split('\n')[0])).toEqual(expect.objectContaining({ hosts: ['10.9.9.9'], port: 9999 }))
   })
 
-  it('falls back to cqlsh -f in the same exec when the driver cannot be imported, and for SSL', async () => {
+  it("TLS through cqlsh's own sslhandling (cqlshlib in the tarball's pylib), as cqlsh sets it up", async () => {
+    writeFileSync(driverLog, '')
+    mkdirSync(join(apache, 'pylib', 'cqlshlib'), { recursive: true })
+    writeFileSync(join(apache, 'pylib', 'cqlshlib', '__init__.py'), '')
+    writeFileSync(join(apache, 'pylib', 'cqlshlib', 'sslhandling.py'), "def ssl_settings(host, config_file, env=None):\n    return {'ca_certs': '/certs/ca.pem', 'host': host, 'rc': config_file.endswith('/.cassandra/cqlshrc')}\n")
+    try {
+      const tls = new Cqlsh({ kube: new Kubectl({ bin: kubectl }), namespace: 'apigee' }, { user: 'u', password: 'p' }, { bin: join(apache, 'bin', 'cqlsh'), ssl: true, host: '10.0.0.7' })
+      expect((await tls.session('pod-0', ['ALTER 1'], { driver: true })).via).toBe('driver')
+      expect(JSON.parse(readFileSync(driverLog, 'utf8').split('\n')[0]).ssl_options).toEqual({ ca_certs: '/certs/ca.pem', host: '10.0.0.7', rc: true })
+    } finally {
+      rmSync(join(apache, 'pylib'), { recursive: true, force: true })
+    }
+  })
+
+  it('falls back to cqlsh -f in the same exec when the driver cannot be imported, or cqlshlib for TLS', async () => {
     // the stand-in cqlsh is a shell script with no lib/ next to it: python3 has no driver
     const r = await c.session('pod-0', ['SELECT 1', 'BAD'], { driver: true, allowFailure: true })
     expect(r.via).toBe('cqlsh')
     expect(r.result.stdout).toContain(FALLBACK_MARK)
     expect(r.result.stdout).toContain('--- statements\nSELECT 1;\nBAD;\n')
     expect(r.errors.map((e) => e.statement)).toEqual(['BAD'])
-    // SSL (cqlsh configures it from cqlshrc): the tarball layout with --ssl falls back too
+    // TLS without an importable cqlshlib: the tarball layout with --ssl falls back too
     const ssl = new Cqlsh({ kube: new Kubectl({ bin: kubectl }), namespace: 'apigee' }, { user: 'u', password: 'p' }, { bin: join(apache, 'bin', 'cqlsh'), ssl: true })
     const s = await ssl.session('pod-0', ['SELECT 1'], { driver: true, allowFailure: true })
     expect(s.result.stdout).toContain(FALLBACK_MARK)
