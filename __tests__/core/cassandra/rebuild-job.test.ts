@@ -97,6 +97,25 @@ describe('rebuild job in the pod', () => {
     expect(p.run).toEqual(expect.objectContaining({ kind: 'lost', what: 'dc-1' }))
   })
 
+  it('a probe with a wait returns as soon as the job exits (long poll), and an exited job costs no netstats', async () => {
+    const s = state('host-e')
+    await sh(launchBody(fake), [s, 'dc-1', '--', 'dc-1'], { SLEEP: '1' })
+    const t0 = Date.now()
+    const p = parseProbe(await sh(PROBE_BODY, [s, '20']))
+    const ms = Date.now() - t0
+    expect(p.run).toEqual(expect.objectContaining({ kind: 'exited', rc: 0 }))
+    expect(p.netstats?.mode).toBe('NORMAL') // read while it ran
+    expect(ms).toBeGreaterThanOrEqual(600)
+    expect(ms).toBeLessThan(8000) // not the 20 s it may wait
+    const netstatsCalls = (): number => readFileSync(join(dir, 'argv'), 'utf8').split('\n').filter((l) => / netstats/.test(l)).length
+    const before = netstatsCalls()
+    const again = parseProbe(await sh(PROBE_BODY, [s, '20']))
+    expect(again.run.kind).toBe('exited')
+    expect(again.netstats).toBeUndefined()
+    expect(again.netstatsError).toBeUndefined()
+    expect(netstatsCalls()).toBe(before)
+  })
+
   it('a node never touched has no run', async () => {
     expect((await probe(state('host-d'))).run).toEqual({ kind: 'none' })
   })

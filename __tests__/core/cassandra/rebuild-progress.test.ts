@@ -97,6 +97,15 @@ describe('NodeProgress', () => {
     expect(p.etaMs()).toBe(0)
   })
 
+  it('a job that exited 0 received everything its sessions announced (whole-SSTable bytes count per finished file)', () => {
+    const p = new NodeProgress('pod-5', { stallMs: 60_000, now: clock().now })
+    p.sample(rp(3 * MiB, 40 * MiB, 'p1', [['127.0.1.1', 3 * MiB, 20 * MiB], ['127.0.1.2', 0, 20 * MiB]]))
+    expect(p.doneBytes).toBe(3 * MiB)
+    p.succeeded()
+    expect(p.doneBytes).toBe(40 * MiB)
+    expect(p.percent).toBe(100)
+  })
+
   it('counts bytes over successive plans (a resumed rebuild is a new plan) and never goes back', () => {
     const c = clock()
     const p = new NodeProgress('pod-4', { stallMs: 60_000, now: c.now })

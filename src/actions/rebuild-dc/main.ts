@@ -99,7 +99,7 @@ export async function run(): Promise<void> {
       log: (l) => core.info(l),
       coverage: async (node) => {
         try {
-          return await readCoverage(cql, node, await ringsOnce())
+          return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce)
         } catch (e) {
           // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
           core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)

@@ -90,6 +90,14 @@ export class NodeProgress {
     return [...this.sessions.values()].filter((s) => !s.seen || s.done < s.total)
   }
 
+  /**
+   * The rebuild exited 0: every session seen has received all it announced. (Whole-SSTable
+   * streaming counts bytes per finished file, so the last sample before the exit may lag.)
+   */
+  succeeded(): void {
+    for (const s of this.sessions.values()) if (s.seen) s.done = s.total
+  }
+
   sample(p: ReceiveProgress): void {
     const at = this.now()
     this.last = p

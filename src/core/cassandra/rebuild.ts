@@ -46,18 +46,26 @@ echo $! > "$s/pid"
 echo "@@started $!"`
 }
 
-/** sh body: the job's state, its log tail, then `nodetool netstats`. */
-export const PROBE_BODY = `s="$1"
+/**
+ * sh body: `nodetool netstats` (unless the job has already exited), then, while the job runs, a
+ * long poll of up to $2 seconds that returns as soon as it exits; then the job's state and log
+ * tail. One JVM per poll, and the end of a job is seen within 0.2 s instead of a poll interval.
+ */
+export const PROBE_BODY = `s="$1"; w="\${2:-0}"
+alive() { [ -f "$s/pid" ] && [ ! -f "$s/rc" ] && kill -0 "$(cat "$s/pid")" 2>/dev/null; }
+if [ ! -f "$s/rc" ]; then
+  echo "@@netstats"
+  if nt netstats; then :; else echo "@@netstats-exit $?"; fi
+  n=$((w * 5)); while [ "$n" -gt 0 ] && alive; do sleep 0.2 2>/dev/null || sleep 1; n=$((n - 1)); done
+fi
 echo "@@state"
 if [ -f "$s/what" ]; then echo "what=$(cat "$s/what")"; fi
-if [ -f "$s/pid" ]; then echo "pid=$(cat "$s/pid")"; if kill -0 "$(cat "$s/pid")" 2>/dev/null; then echo "alive=1"; fi; fi
+if [ -f "$s/pid" ]; then echo "pid=$(cat "$s/pid")"; if alive; then echo "alive=1"; fi; fi
 if [ -f "$s/rc" ]; then echo "rc=$(cat "$s/rc")"; rm -f "$s/jmx"; fi
 if [ -f "$s/started" ]; then echo "started=$(cat "$s/started")"; fi
 if [ -f "$s/finished" ]; then echo "finished=$(cat "$s/finished")"; fi
 echo "@@log"
-if [ -f "$s/log" ]; then tail -n 40 "$s/log"; fi
-echo "@@netstats"
-if nt netstats; then :; else echo "@@netstats-exit $?"; fi`
+if [ -f "$s/log" ]; then tail -n 40 "$s/log"; fi`
 
 export interface Probe {
   run: PodRun
@@ -68,11 +76,13 @@ export interface Probe {
 /** Parses the probe's output (pure). */
 export function parseProbe(out: string): Probe {
   const sections: Record<string, string[]> = { state: [], log: [], netstats: [] }
+  const seen = new Set<string>()
   let cur: string | undefined
   for (const line of out.replace(/\r/g, '').split('\n')) {
     const m = /^@@(state|log|netstats)$/.exec(line)
     if (m) {
       cur = m[1]
+      seen.add(cur)
       continue
     }
     if (cur) sections[cur].push(line)
@@ -90,6 +100,8 @@ export function parseProbe(out: string): Probe {
   else if (kv.alive) run = { kind: 'running', what, pid: num(kv.pid) ?? 0, startedAt: num(kv.started) }
   else if (kv.pid !== undefined) run = { kind: 'lost', what, log }
   else run = { kind: 'none' }
+  // no netstats section: the job had exited, netstats was not needed
+  if (!seen.has('netstats')) return { run }
   const nsText = sections.netstats.join('\n')
   const failed = /^@@netstats-exit (\d+)$/m.exec(nsText)
   if (failed) return { run, netstatsError: nsText.replace(/^@@netstats-exit \d+$/m, '').trim() || `exit ${failed[1]}` }
@@ -131,8 +143,10 @@ export interface NodeResult {
 
 export class RebuildFailed extends ActionError {}
 
-async function probe(ctx: RebuildContext, node: TargetNode): Promise<Probe> {
-  const res = await ctx.nodetool.shell(node.pod, PROBE_BODY, [nodeStateDir(ctx.stateDir, node)], { quiet: true, allowFailure: true, timeoutMs: 120_000 })
+/** One probe exec; with waitMs > 0 it returns when the job exits or after waitMs (long poll). */
+async function probe(ctx: RebuildContext, node: TargetNode, waitMs = 0): Promise<Probe> {
+  const waitS = Math.ceil(waitMs / 1000)
+  const res = await ctx.nodetool.shell(node.pod, PROBE_BODY, [nodeStateDir(ctx.stateDir, node), String(waitS)], { quiet: true, allowFailure: true, timeoutMs: 120_000 + waitS * 1000 })
   if (res.code !== 0) return { run: { kind: 'none' }, netstatsError: `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}` }
   return parseProbe(res.stdout)
 }
@@ -165,10 +179,16 @@ export async function readRings(nodetool: Nodetool, pod: string, keyspaces: stri
   return rings
 }
 
-/** What the node itself records as streamed (system.available_ranges_v2, read on its own pod). */
-export async function readCoverage(cql: Cqlsh, node: TargetNode, rings: Map<string, RingRange[]>): Promise<Coverage> {
+/**
+ * What the node itself records as streamed (system.available_ranges_v2, read on its own pod) for
+ * the keyspaces in scope. The ring (a nodetool JVM per keyspace) is only read when the node has
+ * recorded anything for them: a node never rebuilt has nothing, and that answers on its own.
+ */
+export async function readCoverage(cql: Cqlsh, node: TargetNode, keyspaces: string[], rings: () => Promise<Map<string, RingRange[]>>): Promise<Coverage> {
   const rows = await cql.selectJson<{ keyspace_name: string; full_ranges?: string[] | null }>(node.pod, 'SELECT JSON keyspace_name, full_ranges FROM system.available_ranges_v2', { quiet: true })
-  return coverage(node.address, rings, availableRanges(rows)).overall
+  const available = availableRanges(rows)
+  if (!keyspaces.some((k) => (available.get(k)?.size ?? 0) > 0)) return 'none'
+  return coverage(node.address, await rings(), available).overall
 }
 
 async function launch(ctx: RebuildContext, node: TargetNode): Promise<void> {
@@ -197,7 +217,8 @@ async function watch(ctx: RebuildContext, node: TargetNode, progress: NodeProgre
   let lastPrint = 0
   let errors = 0
   for (;;) {
-    const p = await probe(ctx, node)
+    const before = now()
+    const p = await probe(ctx, node, ctx.pollMs > 0 ? Math.min(ctx.pollMs, Math.max(0, ctx.deadline.remaining())) : 0)
     if (p.netstats) {
       errors = 0
       progress.sample(receiveProgress(p.netstats))
@@ -224,7 +245,9 @@ async function watch(ctx: RebuildContext, node: TargetNode, progress: NodeProgre
         're-run rebuild-dc: it re-attaches to the running rebuild and continues with the remaining nodes'
       )
     }
-    await sleep(Math.min(ctx.pollMs, Math.max(1, ctx.deadline.remaining())))
+    // the probe's long poll already waited while the job ran; sleep only for the rest
+    const rest = Math.min(ctx.pollMs, ctx.deadline.remaining()) - (now() - before)
+    if (rest > 0) await sleep(rest)
   }
 }
 
@@ -247,6 +270,7 @@ export async function rebuildNode(ctx: RebuildContext, node: TargetNode, known?:
     }
     const end = await watch(ctx, node, progress, false)
     if (end.run.kind === 'exited' && end.run.rc === 0) {
+      progress.succeeded()
       ctx.log(`${node.pod}: rebuild finished (exit 0), ${formatBytes(progress.doneBytes)} received in ${formatDuration(now() - t0)}`)
       return result('rebuilt')
     }
@@ -273,21 +297,22 @@ export async function rebuildNode(ctx: RebuildContext, node: TargetNode, known?:
 /**
  * Runs the lanes (lanes at the same time, nodes within a lane one after another). After a
  * failure no new node starts; nodes already running are watched to their end. `planned` holds
- * the decisions read for the plan, used for each lane's first node.
+ * the decisions read for the plan.
  */
 export async function rebuildLanes(ctx: RebuildContext, lanes: TargetNode[][], planned?: Map<string, Decision>): Promise<NodeResult[]> {
   const results: NodeResult[] = []
   let failed = false
   await Promise.all(
     lanes.map(async (lane) => {
-      for (const [i, node] of lane.entries()) {
+      for (const node of lane) {
         if (failed) {
           results.push({ node, outcome: 'not-started', bytes: 0, ms: 0, why: 'another node failed' })
           continue
         }
         try {
-          // the plan's reading is fresh for the first node of a lane; later ones are read again
-          results.push(await rebuildNode(ctx, node, i === 0 ? planned?.get(node.pod) : undefined))
+          // The plan's reading holds for later nodes too: nothing of ours touches a node before
+          // its turn, and a rebuild someone else starts meanwhile is met by launch/watch.
+          results.push(await rebuildNode(ctx, node, planned?.get(node.pod)))
         } catch (e) {
           failed = true
           const msg = e instanceof ActionError ? e.describe() : e instanceof Error ? e.message : String(e)
