@@ -1,6 +1,8 @@
 // P2 and P3: rebuild-dc against raw `nodetool rebuild`, measured in one run on the same real
-// Cassandra ring (dc-35: 1 node; dc-36: 2 nodes in racks ra-1 and ra-2) through the real kubectl
-// and the Kubernetes API double.
+// Cassandra ring through the real kubectl and the Kubernetes API double. Both DCs have two nodes in
+// racks ra-1 and ra-2 and RF 2 (the shape of a real region: every rack holds a full replica), so
+// each new node streams everything, from the source node of its own rack (Cassandra's snitch
+// prefers the same rack name).
 //   raw:  for each dc-36 pod in turn, `kubectl exec -i POD -- sh -c '... nodetool -u U -pwf F
 //         rebuild -ks kb_raw -- dc-35'` holding the exec open until it returns (the runbook way,
 //         with the same stdin/-pwf secret handling as ours)
@@ -9,19 +11,21 @@
 // Goals: P2 = seq / raw <= 1.10; P3 = par / seq <= 0.65.
 // Fair comparison on the same data: Cassandra 4.1+ refuses to rebuild ranges already streamed
 // (available_ranges_v2) and a wipe would need a node replacement, so each run rebuilds its own
-// keyspace (`-ks`), all three loaded from the same CSV (identical rows, sizes and SSTables) and all
+// keyspace (`-ks`), all three holding the same SSTables (loaded once, imported twice) and all
 // three replicating to both DCs before the first run. Verification (spot check) is off in the
 // timed runs, as raw nodetool verifies nothing; it runs once afterwards (not timed).
-// Usage: [THROTTLE_MBIT=1] node bench/rebuild.ts [rows]   (takes /tmp/sandbox.lock; starts and stops 3 nodes)
+// Usage: [THROTTLE_MBIT=1] node bench/rebuild.ts [rows]   (takes /tmp/sandbox.lock; starts and stops 4 nodes)
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction, type StepResult } from '../sandbox/runner.ts'
 import { ensureBundles, haveSandbox, lockSandbox, startMiniWorld } from '../__tests__/actions/expand-keyspaces/harness.ts'
 import { Kubectl } from '../src/core/kube/kubectl.ts'
 import { secretShell, secretStdin } from '../src/core/kube/podshell.ts'
 
-const ROWS = Number(process.argv[2] ?? 20000)
+const ROWS = Number(process.argv[2] ?? 16000)
+// base64 of random bytes: about 2.7 KiB per row, hardly compressible
+const ROW_BYTES = 2048
 const SRC = 'dc-35'
 const TGT = 'dc-36'
 const KS = ['kb_raw', 'kb_seq', 'kb_par']
@@ -34,44 +38,64 @@ ensureBundles(['rebuild-dc'])
 const release = await lockSandbox()
 const t0 = Date.now()
 const log = (s: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${s}`)
-const w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 1 }).catch((e) => {
+const w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 2, racks: ['ra-1', 'ra-2'] }).catch((e) => {
   release()
   throw e
 })
 try {
-  const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!
-  // identical data in three keyspaces: one CSV, COPY FROM into each
+  const srcNodes = w.cluster.nodes().filter((n) => n.datacenter === SRC)
+  const src = srcNodes[0]
+  // identical data in three keyspaces: COPY FROM into kb_raw, flush, then the same SSTable files
+  // imported into kb_seq and kb_par on each source node (`nodetool import`, a copy of the files)
   const csv = join(w.dir, 'rows.csv')
   const lines: string[] = []
-  for (let i = 0; i < ROWS; i++) lines.push(`${i},${randomBytes(384).toString('base64')}`)
+  for (let i = 0; i < ROWS; i++) lines.push(`${i},${randomBytes(ROW_BYTES).toString('base64')}`)
   writeFileSync(csv, lines.join('\n') + '\n')
   for (const ks of KS) {
-    await w.cluster.cql(src.name, [`CREATE KEYSPACE ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1}`, `CREATE TABLE ${ks}.t (id int PRIMARY KEY, v text)`])
-    await w.cluster.cql(src.name, [`COPY ${ks}.t (id, v) FROM '${csv}' WITH MAXBATCHSIZE = 50 AND NUMPROCESSES = 2`], { timeoutMs: 900_000 })
+    await w.cluster.cql(src.name, [`CREATE KEYSPACE ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 2}`, `CREATE TABLE ${ks}.t (id int PRIMARY KEY, v text)`])
   }
-  await w.cluster.nodetool(src.name, ['flush'])
-  log(`loaded ${ROWS} rows (~${Math.round((ROWS * 520) / 1024 / 1024)} MiB raw) into ${KS.join(', ')}`)
+  await w.cluster.cql(src.name, [`COPY ${KS[0]}.t (id, v) FROM '${csv}' WITH MAXBATCHSIZE = 20 AND NUMPROCESSES = 2`], { timeoutMs: 1_800_000 })
+  for (const n of srcNodes) {
+    await w.cluster.nodetool(n.name, ['flush', KS[0]])
+    const from = join(w.cluster.paths(n.name).data, 'data', KS[0])
+    const table = readdirSync(from).find((d) => d.startsWith('t-'))!
+    for (const ks of KS.slice(1)) {
+      // the importer reads keyspace and table names from the last two directories
+      const dir = join(w.dir, 'import', n.name, ks, 't')
+      mkdirSync(dir, { recursive: true })
+      for (const f of readdirSync(join(from, table))) if (!statSync(join(from, table, f)).isDirectory()) copyFileSync(join(from, table, f), join(dir, f))
+      await w.cluster.nodetool(n.name, ['import', ks, 't', dir])
+      if (readdirSync(dir).some((f) => f.endsWith('-Data.db'))) throw new Error(`nodetool import left the files of ${ks} in ${dir}: see ${n.name}'s log`)
+    }
+  }
+  const mb = (n: string): number => Number(/Space used \(total\): (\d+)/.exec(n)?.[1] ?? 0) / 2 ** 20
+  const sizes = await Promise.all(KS.map(async (ks) => mb((await w.cluster.nodetool(src.name, ['tablestats', `${ks}.t`])).stdout)))
+  log(`loaded ${ROWS} rows of ${ROW_BYTES} random bytes into ${KS.join(', ')}: ${sizes.map((x) => x.toFixed(1)).join(' / ')} MiB on disk per node`)
 
   const seeds = [src.address]
   const specs = [w.cluster.dcSpecs(TGT, 1, { first: 0, rack: 'ra-1', seeds })[0], w.cluster.dcSpecs(TGT, 1, { first: 1, rack: 'ra-2', seeds })[0]]
   w.cluster.start(specs)
-  await w.cluster.waitUp([src, ...specs])
+  await w.cluster.waitUp(specs)
   w.addRegion(w.target, TGT)
   await w.cluster.cql(
     src.name,
-    [...KS, 'system_auth', 'system_distributed', 'system_traces'].map((k) => `ALTER KEYSPACE ${k} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1, '${TGT}': 1}`)
+    [...KS, 'system_auth', 'system_distributed', 'system_traces'].map((k) => `ALTER KEYSPACE ${k} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 2, '${TGT}': 2}`)
   )
-  log('dc-36 up (ra-1, ra-2), keyspaces replicate to both DCs')
-  // Streaming on loopback takes well under a second for this data, so the comparison would only
-  // measure fixed costs; cap the source's outbound streaming (a WAN link between regions) so the
-  // transfer dominates, as it does for real data. THROTTLE_MBIT=0 turns the cap off.
+  log(`${TGT} up (ra-1, ra-2), keyspaces replicate to both DCs (RF 2 each)`)
+  // Streaming on loopback takes a second or two for this data, so the comparison would only
+  // measure fixed costs; cap each source node's outbound streaming (a WAN link between regions)
+  // so the transfer dominates, as it does for real data. Each new node owns every range here
+  // (RF = node count), so Cassandra sends whole SSTables, capped by the entire-SSTable throughput
+  // (-e, whole MiB/s, at least 1); the partial-SSTable cap is THROTTLE_MBIT. 0 turns both off.
   const mbit = Number(process.env.THROTTLE_MBIT ?? 1)
   if (mbit > 0) {
-    for (const cmd of ['setinterdcstreamthroughput', 'setstreamthroughput']) {
-      await w.cluster.nodetool(src.name, [cmd, String(mbit)])
-      await w.cluster.nodetool(src.name, [cmd, '-e', String(Math.max(1, Math.round(mbit / 8)))])
+    for (const n of srcNodes) {
+      for (const cmd of ['setinterdcstreamthroughput', 'setstreamthroughput']) {
+        await w.cluster.nodetool(n.name, [cmd, String(mbit)])
+        await w.cluster.nodetool(n.name, [cmd, '-e', String(Math.max(1, Math.round(mbit / 8)))])
+      }
     }
-    log(`source streaming capped at ${mbit} Mbit/s`)
+    log(`streaming out of each source node capped at ${mbit} Mbit/s`)
   }
 
   const env = { ...process.env, ...w.env } as Record<string, string>
@@ -103,8 +127,8 @@ try {
         'source-kubeconfig': w.kubeconfig,
         keyspaces: ks,
         'parallel-racks': String(parallel),
-        'poll-interval': '1s',
-        'progress-interval': '5s',
+        'poll-interval': '5s',
+        'progress-interval': '10s',
         verify: 'false',
         'state-dir': join(w.dir, 'pod-state')
       },
@@ -117,6 +141,11 @@ try {
   log(`rebuild-dc sequential: ${(seq.ms / 1000).toFixed(1)}s (${seq.r.outputs['bytes-streamed']} bytes)`)
   const par = await action('kb_par', true)
   log(`rebuild-dc parallel-racks: ${(par.ms / 1000).toFixed(1)}s (${par.r.outputs['bytes-streamed']} bytes)`)
+  // which source node each new node streamed from (the progress lines name the peers)
+  for (const pod of pods) {
+    const last = par.r.stdout.split('\n').filter((l) => l.startsWith(`${pod}:`) && l.includes('%')).pop()
+    if (last) log(`  ${last.trim()}`)
+  }
 
   const p2 = seq.ms / raw
   const p3 = par.ms / seq.ms
