@@ -64,6 +64,12 @@ export interface KubeCluster {
   setReadyReplicas(kind: WorkloadKind, namespace: string, name: string, ready: number): void
   /** Creates or replaces any object (kind/apiVersion decide the resource), as a client's PUT/POST would. */
   apply(obj: KubeObject): KubeObject
+  /**
+   * Replaces an object's status as a controller's PUT on `/status` would (spec, generation and
+   * labels unchanged; watchers see MODIFIED). For kinds with a status subresource, whose status
+   * apply() keeps. Throws when the object does not exist.
+   */
+  putStatus(resource: string, namespace: string | undefined, name: string, status: unknown): KubeObject
   /** A copy of an object; resource is a plural ('secrets'), a kind ('Secret') or a short name ('deploy'). */
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined
   list(resource: string, namespace?: string): KubeObject[]
@@ -635,6 +641,13 @@ class Cluster implements KubeCluster {
     const existing = this.stored(t, ns, name)
     if (!existing) return clone(this.create(t, ns, obj, false))
     return clone(this.update(t, ns, name, { ...clone(obj), metadata: { ...clone(obj.metadata), resourceVersion: undefined } }, false))
+  }
+
+  putStatus(resource: string, namespace: string | undefined, name: string, status: unknown): KubeObject {
+    const t = this.typeFor(resource)
+    const old = this.stored(t, namespace ?? '', name)
+    if (!old) throw notFound(t, name)
+    return clone(this.update(t, namespace ?? '', name, { metadata: clone(old.metadata), status: clone(status) }, false, { subresource: 'status' }))
   }
 
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
