@@ -9,7 +9,13 @@ import type { Kubectl } from '../../core/kube/kubectl.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
 
+/** How the nodes are rebuilt: nodetool jobs in the pods, or a CassandraDataReplication for the Apigee operator. */
+export type RebuildMethod = 'nodetool' | 'crd'
+
 export interface RebuildConfig {
+  method: RebuildMethod
+  /** method crd: spec.organizationRef of the CassandraDataReplication and the ApigeeDatastore to watch. */
+  crd?: { organization: string; datastore?: string }
   sourceDc: string
   targetDc: string
   /** The new region's cluster (the nodes to rebuild). */
@@ -65,7 +71,10 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
   const target = readKube(inputs, 'target', tgt)
   const explicitSource = src !== undefined || inputs.string('source-context') !== undefined || inputs.string('source-kubeconfig') !== undefined
   const source = explicitSource ? readKube(inputs, 'source', src) : target
+  const method = inputs.choice('method', ['nodetool', 'crd'] as const, { default: 'nodetool' }) ?? 'nodetool'
   const cfg: RebuildConfig = {
+    method,
+    crd: crdInputs(inputs, method),
     sourceDc,
     targetDc,
     target,
@@ -90,6 +99,23 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
     repair: inputs.bool('repair'),
     dryRun: inputs.bool('dry-run')
   }
+  if (method === 'crd' && cfg.keyspaces.length) {
+    inputs.fail(new ActionError("input 'keyspaces' cannot be used with method 'crd'", 'the Apigee operator rebuilds every keyspace: leave keyspaces empty, or use method nodetool'))
+  }
+  if (method === 'crd' && cfg.parallelRacks) {
+    inputs.fail(new ActionError("input 'parallel-racks' cannot be used with method 'crd'", 'the Apigee operator picks the order of the nodes: leave parallel-racks false, or use method nodetool'))
+  }
   inputs.done()
   return cfg
+}
+
+/** organization (required with crd: the topology has no field for it) and datastore. */
+function crdInputs(inputs: InputReader, method: RebuildMethod): RebuildConfig['crd'] {
+  const organization = inputs.string('organization', {
+    required: method === 'crd',
+    pattern: rules.kubeName.re,
+    accepted: `with method crd, the name of the ApigeeOrganization in the new region's namespace (kubectl -n apigee get apigeeorg), which spec.organizationRef names: ${rules.kubeName.accepted}`
+  })
+  const datastore = inputs.string('datastore', { pattern: rules.kubeName.re, accepted: `the name of an ApigeeDatastore (kubectl -n apigee get apigeeds): ${rules.kubeName.accepted}` })
+  return method === 'crd' ? { organization: organization ?? '', datastore } : undefined
 }

@@ -8,6 +8,8 @@
 //      polled with netstats: bytes, percent, ETA, stall detection.
 //   5. Verify: load per node of both DCs; row counts per table at LOCAL_ONE on each side equal.
 //   6. Optionally a full repair of the new DC's nodes.
+// With method crd, steps 3-4 are the Apigee operator's: a CassandraDataReplication applied in the
+// new region, its progress read from the ApigeeDatastore status (core/cassandra/rebuild-crd.ts).
 import * as core from '@actions/core'
 import { runAction } from '../../core/entry.ts'
 import { ActionError, PreflightError } from '../../core/errors.ts'
@@ -20,6 +22,7 @@ import { Nodetool, readDatastoreCredentials, type CassandraPods, type DatastoreC
 import type { RingNode } from '../../core/cassandra/status.ts'
 import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, type TargetNode } from '../../core/cassandra/rebuild-plan.ts'
 import { inspectNode, type NodeResult, readCoverage, readRings, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
+import { rebuildByOperator } from '../../core/cassandra/rebuild-crd.ts'
 import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
 import {
   compareCounts,
@@ -62,7 +65,11 @@ export async function run(): Promise<void> {
     // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
     const source = await sourceSide(cfg, ring, nodetool, cql)
     const schemaPod = source ?? { cql, pod: firstTarget }
-    const scope = rebuildScope(await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+    const keyspaces = await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg).catch((e: unknown) => {
+      // no source pod (a wrong source-datacenter, say) and a new node cannot log in yet: the ring gates say why
+      throw gateErrors.length ? gateFailure(gateErrors) : e
+    })
+    const scope = rebuildScope(keyspaces, cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
     if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
     if (scope.missing.length) {
       gateErrors.push(
@@ -80,8 +87,17 @@ export async function run(): Promise<void> {
         )
       )
     }
-    if (gateErrors.length) throw gateErrors.length === 1 ? gateErrors[0] : new PreflightError(gateErrors.map((e) => e.describe()).join('\n'))
+    if (gateErrors.length) throw gateFailure(gateErrors)
     core.info(`keyspaces covered: ${scope.covered.map((k) => k.name).join(', ') || '(none)'}`)
+
+    // 3-4 with method crd: the Apigee operator rebuilds the nodes (rebuild-crd.ts); 5-6 as below
+    if (cfg.method === 'crd') {
+      const order = rebuildLanes(targets, false).flat()
+      const op = { kube, namespace: cfg.namespace, nodetool, sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, ...cfg.crd!, targets: order, pollMs: cfg.pollMs, progressMs: cfg.progressMs, stallMs: cfg.stallMs, deadline, log: (l: string) => core.info(l) }
+      const { results, planned } = await rebuildByOperator(op, report, cfg.dryRun)
+      if (planned) return setOutputs(report, [], results.filter((r) => r.outcome === 'skipped').map((r) => r.node), 0, t0)
+      return conclude({ cfg, report, results, order, nodetool, cql, source, deadline, t0 })
+    }
 
     // 3. Plan: order and what each node needs.
     const lanes = rebuildLanes(targets, cfg.parallelRacks)
@@ -139,39 +155,59 @@ export async function run(): Promise<void> {
       core.info(`every node of ${cfg.targetDc} is already rebuilt from ${cfg.sourceDc}: nothing to do`)
       results = targets.map((node) => ({ node, outcome: 'skipped', bytes: 0, ms: 0, why: decisions.get(node.pod)!.why }))
     }
-    const rebuilt = results.filter((r) => r.outcome === 'rebuilt').map((r) => r.node)
-    const skipped = results.filter((r) => r.outcome === 'skipped').map((r) => r.node)
-    const bytes = results.reduce((s, r) => s + r.bytes, 0)
-    const resultRows: Cell[][] = results.map((r) => [r.node.pod, r.node.rack, r.outcome, formatBytes(r.bytes), formatDuration(r.ms), r.error ? r.error.split('\n')[0] : r.why])
-    report.table('Nodes', ['pod', 'rack', 'outcome', 'received', 'time', 'note'], resultRows)
-    report.set('nodes', results.map((r) => ({ pod: r.node.pod, address: r.node.address, rack: r.node.rack, outcome: r.outcome, bytes: r.bytes, ms: r.ms, error: r.error })))
-    setOutputs(report, rebuilt, skipped, bytes, t0)
-    const failed = results.filter((r) => r.outcome === 'failed')
-    if (failed.length) {
-      const notStarted = results.filter((r) => r.outcome === 'not-started').map((r) => r.node.pod)
-      throw new ActionError(
-        `${failed.map((r) => r.error ?? r.node.pod).join('\n')}${notStarted.length ? `\nnot started: ${notStarted.join(', ')}` : ''}`,
-        undefined
-      )
-    }
-    if (!rebuilt.length) report.status = 'unchanged'
-
-    // 5. Verify.
-    if (cfg.verify) await verify(cfg, nodetool, cql, source, targets, report)
-
-    // 6. Optional full repair.
-    if (cfg.repair) {
-      for (const n of lanes.flat()) {
-        core.info(`${n.pod}: nodetool repair -full`)
-        await nodetool.run(n.pod, ['repair', '-full'], { timeoutMs: Math.max(60_000, deadline.remaining()), echoOutput: true })
-      }
-      report.note(`Full repair ran on ${lanes.flat().length} node(s) of ${cfg.targetDc}.`)
-    }
-    report.note(`${rebuilt.length} node(s) rebuilt, ${skipped.length} already done; ${formatBytes(bytes)} received in ${formatDuration(Date.now() - t0)}.`)
+    await conclude({ cfg, report, results, order: lanes.flat(), nodetool, cql, source, deadline, t0 })
   })
 }
 
 type ReportLike = Parameters<Parameters<typeof runAction>[1]>[0]['report']
+
+const gateFailure = (errors: ActionError[]): ActionError => (errors.length === 1 ? errors[0] : new PreflightError(errors.map((e) => e.describe()).join('\n')))
+
+interface Conclusion {
+  cfg: RebuildConfig
+  report: ReportLike
+  results: NodeResult[]
+  /** the new DC's nodes in rebuild order (the repair follows it) */
+  order: TargetNode[]
+  nodetool: Nodetool
+  cql: Cqlsh
+  source: CqlSide | undefined
+  deadline: Deadline
+  t0: number
+}
+
+/** Steps 4 (results) to 6 for both methods: tables, outputs, failure, verify, optional repair. */
+async function conclude({ cfg, report, results, order, nodetool, cql, source, deadline, t0 }: Conclusion): Promise<void> {
+  const rebuilt = results.filter((r) => r.outcome === 'rebuilt').map((r) => r.node)
+  const skipped = results.filter((r) => r.outcome === 'skipped').map((r) => r.node)
+  const bytes = results.reduce((s, r) => s + r.bytes, 0)
+  const resultRows: Cell[][] = results.map((r) => [r.node.pod, r.node.rack, r.outcome, formatBytes(r.bytes), formatDuration(r.ms), r.error ? r.error.split('\n')[0] : r.why])
+  report.table('Nodes', ['pod', 'rack', 'outcome', 'received', 'time', 'note'], resultRows)
+  report.set('nodes', results.map((r) => ({ pod: r.node.pod, address: r.node.address, rack: r.node.rack, outcome: r.outcome, bytes: r.bytes, ms: r.ms, error: r.error })))
+  setOutputs(report, rebuilt, skipped, bytes, t0)
+  const failed = results.filter((r) => r.outcome === 'failed')
+  if (failed.length) {
+    const notStarted = results.filter((r) => r.outcome === 'not-started').map((r) => r.node.pod)
+    throw new ActionError(
+      `${failed.map((r) => r.error ?? r.node.pod).join('\n')}${notStarted.length ? `\nnot started: ${notStarted.join(', ')}` : ''}`,
+      undefined
+    )
+  }
+  if (!rebuilt.length) report.status = 'unchanged'
+
+  // 5. Verify.
+  if (cfg.verify) await verify(cfg, nodetool, cql, source, order, report)
+
+  // 6. Optional full repair.
+  if (cfg.repair) {
+    for (const n of order) {
+      core.info(`${n.pod}: nodetool repair -full`)
+      await nodetool.run(n.pod, ['repair', '-full'], { timeoutMs: Math.max(60_000, deadline.remaining()), echoOutput: true })
+    }
+    report.note(`Full repair ran on ${order.length} node(s) of ${cfg.targetDc}.`)
+  }
+  report.note(`${rebuilt.length} node(s) rebuilt, ${skipped.length} already done; ${formatBytes(bytes)} received in ${formatDuration(Date.now() - t0)}.`)
+}
 
 function setOutputs(report: ReportLike, rebuilt: TargetNode[], skipped: TargetNode[], bytes: number, t0: number): void {
   report.output('rebuilt-nodes', rebuilt.map((n) => n.pod).join(','))
