@@ -14,7 +14,8 @@ except Exception as e:
 import logging
 logging.basicConfig(level=logging.ERROR)
 rc = configparser.ConfigParser(interpolation=None)
-rc.read([os.path.expanduser('~/.cassandra/cqlshrc')])
+rcpath = os.path.expanduser('~/.cassandra/cqlshrc')
+rc.read([rcpath])
 host = os.environ.get('CQLSH_HOST', rc.get('connection', 'hostname', fallback='127.0.0.1'))
 port = os.environ.get('CQLSH_PORT', rc.get('connection', 'port', fallback='9042'))
 ssl = rc.getboolean('connection', 'ssl', fallback=False)
@@ -32,15 +33,22 @@ while args:
     elif not a.startswith('-'):
         pos.append(a)
 host, port = (pos + [host, port])[0], (pos[1:] + [port])[0]
+ssl_options = None
 if ssl:
-    print('no driver: SSL is left to cqlsh and its cqlshrc', file=sys.stderr)
-    sys.exit(3)
+    # TLS exactly as cqlsh sets it up from cqlshrc [ssl] / $SSL_CERTFILE: with cqlsh's own module
+    sys.path.insert(0, os.path.join(os.path.dirname(cqlsh), '..', 'pylib'))
+    try:
+        from cqlshlib import sslhandling
+    except Exception as e:
+        print('no driver: SSL needs cqlshlib: %s' % e, file=sys.stderr)
+        sys.exit(3)
+    ssl_options = sslhandling.ssl_settings(host, rcpath)
 cr = configparser.ConfigParser(interpolation=None)
 cr.read([credentials])
 auth = None
 if cr.has_section('plain_text_auth'):
     auth = PlainTextAuthProvider(cr.get('plain_text_auth', 'username'), cr.get('plain_text_auth', 'password'))
-cluster = Cluster([host], port=int(port), auth_provider=auth, load_balancing_policy=WhiteListRoundRobinPolicy([host]),
+cluster = Cluster([host], port=int(port), auth_provider=auth, ssl_options=ssl_options, load_balancing_policy=WhiteListRoundRobinPolicy([host]),
                   max_schema_agreement_wait=0, schema_metadata_enabled=False, token_metadata_enabled=False,
                   connect_timeout=connect_timeout, control_connection_timeout=connect_timeout)
 try:
