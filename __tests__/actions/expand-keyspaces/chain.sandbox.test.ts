@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction, type StepResult } from '../../../sandbox/runner.ts'
-import { argvScanner, ensureBundles, haveSandbox, lockSandbox, startMiniWorld, visible, type MiniWorld } from './harness.ts'
+import { argvScanner, ensureBundles, haveSandbox, lockSandbox, secretLeaks, startMiniWorld, visible, type MiniWorld } from './harness.ts'
 
 const d = haveSandbox() ? describe : describe.skip
 if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
@@ -89,14 +89,7 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
         expect(seen.hits).toEqual([])
       }
       // No password in any log line, summary, output or report of any step.
-      for (const s of steps) {
-        const text = [visible(s.stdout), s.stderr, s.summary, JSON.stringify(s.outputs)].join('\n')
-        for (const pw of [w.ddlPassword, w.jmxPassword]) expect(text).not.toContain(pw)
-        if (s.outputs['report-path'] && existsSync(s.outputs['report-path'])) {
-          const report = readFileSync(s.outputs['report-path'], 'utf8')
-          for (const pw of [w.ddlPassword, w.jmxPassword]) expect(report).not.toContain(pw)
-        }
-      }
+      expect(secretLeaks(steps, [w.ddlPassword, w.jmxPassword])).toEqual([])
       expect(steps.length).toBeGreaterThan(15)
     } finally {
       await w?.close()

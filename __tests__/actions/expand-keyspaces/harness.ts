@@ -14,6 +14,7 @@ import { ensureBundle } from '../../helpers/bundle.ts'
 import YAML from 'yaml'
 import { CassandraCluster } from '../../../sandbox/cassandra/cluster.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
+import type { StepResult } from '../../../sandbox/runner.ts'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const BIN = join(ROOT, '.cache/bin')
@@ -186,6 +187,21 @@ export function visible(text: string): string {
     .split('\n')
     .filter((l) => !l.startsWith('::add-mask::'))
     .join('\n')
+}
+
+/**
+ * Where a secret shows in what the steps left for people to read: the log (without the runner's
+ * ::add-mask:: commands), stderr, the job summary, the outputs and the JSON report. [] = nowhere.
+ */
+export function secretLeaks(steps: StepResult[], secrets: string[]): string[] {
+  const leaks: string[] = []
+  for (const [i, s] of steps.entries()) {
+    const places: Record<string, string> = { log: s.stdout, stderr: s.stderr, summary: s.summary, outputs: JSON.stringify(s.outputs) }
+    const report = s.outputs['report-path']
+    if (report && existsSync(report)) places.report = readFileSync(report, 'utf8')
+    for (const [where, text] of Object.entries(places)) if (secrets.some((x) => visible(text).includes(x))) leaks.push(`step ${i + 1}: ${where}`)
+  }
+  return leaks
 }
 
 /** Samples every process's argv on this machine every 100 ms until stop(); returns the argv lines holding a secret. */
