@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto'
 import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction, type StepResult } from '../sandbox/runner.ts'
-import { ensureBundles, haveSandbox, lockSandbox, startMiniWorld } from '../__tests__/actions/expand-keyspaces/harness.ts'
+import { ensureBundles, haveSandbox, lockSandbox, regionInputs, startMiniWorld } from '../__tests__/actions/expand-keyspaces/harness.ts'
 import { Kubectl } from '../src/core/kube/kubectl.ts'
 import { secretShell, secretStdin } from '../src/core/kube/podshell.ts'
 
@@ -121,10 +121,7 @@ try {
       {
         'source-datacenter': SRC,
         'target-datacenter': TGT,
-        'target-context': 'region-target',
-        'target-kubeconfig': w.kubeconfig,
-        'source-context': 'region-source',
-        'source-kubeconfig': w.kubeconfig,
+        ...regionInputs(w),
         keyspaces: ks,
         'parallel-racks': String(parallel),
         'poll-interval': '5s',

@@ -181,6 +181,11 @@ export function ensureBundles(names: string[]): void {
   for (const name of names) ensureBundle(name)
 }
 
+/** Inputs that point an action at both regions of a mini world (contexts region-source / region-target). */
+export function regionInputs(w: Pick<MiniWorld, 'kubeconfig'>): Record<string, string> {
+  return { 'source-context': 'region-source', 'source-kubeconfig': w.kubeconfig, 'target-context': 'region-target', 'target-kubeconfig': w.kubeconfig }
+}
+
 /** Lines of a step's output without the runner's ::add-mask:: commands (the runner consumes them). */
 export function visible(text: string): string {
   return text

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { runAction, startStep, type StepResult } from '../../../sandbox/runner.ts'
 import { type ApigeeOperator, startApigeeOperator } from '../../../sandbox/apigee-operator.ts'
-import { argvScanner, BIN, ensureBundles, haveSandbox, lockSandbox, secretLeaks, startMiniWorld, visible, type MiniWorld } from '../expand-keyspaces/harness.ts'
+import { argvScanner, BIN, ensureBundles, haveSandbox, lockSandbox, regionInputs, secretLeaks, startMiniWorld, visible, type MiniWorld } from '../expand-keyspaces/harness.ts'
 
 const d = haveSandbox() ? describe : describe.skip
 if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
@@ -39,10 +39,7 @@ d('rebuild-dc method crd on the sandbox (Apigee operator emulation)', () => {
     organization: 'org-crd',
     'source-datacenter': SRC,
     'target-datacenter': TGT,
-    'target-context': 'region-target',
-    'source-context': 'region-source',
-    'target-kubeconfig': w.kubeconfig,
-    'source-kubeconfig': w.kubeconfig,
+    ...regionInputs(w),
     'poll-interval': '1s',
     'progress-interval': '2s',
     'stall-timeout': '2m',

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseStatus } from '../../../src/core/cassandra/status.ts'
 import { runAction, startStep, type StepResult } from '../../../sandbox/runner.ts'
-import { argvScanner, ensureBundles, haveSandbox, lockSandbox, secretLeaks, startMiniWorld, visible, type MiniWorld } from '../expand-keyspaces/harness.ts'
+import { argvScanner, ensureBundles, haveSandbox, lockSandbox, regionInputs, secretLeaks, startMiniWorld, visible, type MiniWorld } from '../expand-keyspaces/harness.ts'
 
 const d = haveSandbox() ? describe : describe.skip
 if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
@@ -29,10 +29,7 @@ d('rebuild-dc on the sandbox', () => {
   const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({
     'source-datacenter': SRC,
     'target-datacenter': TGT,
-    'target-context': 'region-target',
-    'source-context': 'region-source',
-    'target-kubeconfig': w.kubeconfig,
-    'source-kubeconfig': w.kubeconfig,
+    ...regionInputs(w),
     'poll-interval': '1s',
     'progress-interval': '2s',
     'stall-timeout': '2m',
