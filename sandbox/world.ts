@@ -21,7 +21,7 @@ import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rm
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import YAML from 'yaml'
-import { Overrides } from '../src/core/overrides/overrides.ts'
+import { readInstallValues, type InstallValues } from './overrides-values.ts'
 import { CassandraCluster, CassandraError, DEFAULT_RUN_DIR, PROJECT_ROOT } from './cassandra/cluster.ts'
 import { NATIVE_PORT, STORAGE_PORT, type NodeSpec } from './cassandra/config.ts'
 import { alive, pidHasMarker, portOpen, readPid, stopPidFile } from './cassandra/proc.ts'
@@ -395,14 +395,13 @@ export class World {
     const rt = this.region(regionName)
     const r = rt.state
     const file = overridesPath ?? r.overrides
-    let o: Overrides
+    let cas: InstallValues
     try {
-      o = Overrides.load(file)
+      cas = readInstallValues(file)
     } catch (e) {
       throw new InstallError((e as Error).message)
     }
-    const cas = o.cassandra
-    const replicaCount = Number(o.doc.getIn(['cassandra', 'replicaCount']) ?? r.nodes)
+    const replicaCount = Number(cas.replicaCount ?? r.nodes)
     const dc = cas.datacenter ?? 'dc-1'
     const rack = cas.rack ?? 'ra-1'
     const source = this.state.regions.find((x) => x.role === 'source')!
