@@ -41,6 +41,11 @@ export const rules = {
     re: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/,
     accepted: 'a Cassandra datacenter name such as dc-2 (letters, digits, _ . -, at most 48)'
   },
+  keyspace: {
+    // CQL identifiers as Cassandra creates them unquoted or quoted: letters, digits, _ (48 at most)
+    re: /^[A-Za-z0-9_]{1,48}$/,
+    accepted: 'keyspace names: letters, digits and _, at most 48 each, case-sensitive (e.g. cache_myorg_hybrid)'
+  },
   rack: {
     re: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/,
     accepted: 'a Cassandra rack name such as ra-1 (letters, digits, _ . -, at most 48)'

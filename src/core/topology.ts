@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import YAML from 'yaml'
 import { ActionError, InputErrors } from './errors.ts'
-import { isCidr, type InputReader } from './inputs.ts'
+import { fallback, isCidr, type Fallback, type InputReader } from './inputs.ts'
 import { type Rule, rules } from './patterns.ts'
 
 export interface RegionAzure {
@@ -254,7 +254,7 @@ export function readTopologyInput(inputs: InputReader): { path?: string; topolog
   try {
     return { path, topology: loadTopology(path) }
   } catch (e) {
-    inputs.fail(e as ActionError)
+    inputs.failTopology(e as ActionError)
     return { path }
   }
 }
@@ -262,11 +262,18 @@ export function readTopologyInput(inputs: InputReader): { path?: string; topolog
 /** A region input (source-region, target-region) looked up in the topology; problems recorded on the reader. */
 export function readRegionInput(inputs: InputReader, topo: Topology | undefined, input: string): Region | undefined {
   const name = inputs.string(input, { pattern: rules.region.re, accepted: rules.region.accepted })
+  // a malformed region name is already reported: the fields it would have filled are not missing
+  if (name === undefined && inputs.given(input)) inputs.failTopology()
   if (!topo || !name) return undefined
   try {
     return regionOf(topo, name, input)
   } catch (e) {
-    inputs.fail(e as ActionError)
+    inputs.failTopology(e as ActionError)
     return undefined
   }
+}
+
+/** The topology fallback of an input from a field of a region ('' as its source when no region was named). */
+export function fromRegion<T>(region: Region | undefined, field: string, value: T | undefined): Fallback<T> {
+  return fallback(region ? `topology regions.${region.name}.${field}` : '', value)
 }

@@ -1,9 +1,9 @@
 // The inputs of configure-seed-host, each with its topology fallback; every problem at once.
 import { ActionError } from '../../core/errors.ts'
-import type { InputReader } from '../../core/inputs.ts'
+import { fallback as fb, type InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { registerSecret } from '../../core/secrets.ts'
-import { readRegionInput, readTopologyInput } from '../../core/topology.ts'
+import { fromRegion, readRegionInput, readTopologyInput } from '../../core/topology.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
@@ -34,7 +34,6 @@ export interface SeedConfig {
   dryRun: boolean
 }
 
-const fb = <T>(from: string, value: T | undefined) => ({ from, value })
 
 export function readSeedInputs(inputs: InputReader): SeedConfig {
   const { topology: topo } = readTopologyInput(inputs)
@@ -42,7 +41,7 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
   const target = readRegionInput(inputs, topo, 'target-region')
   const mode = inputs.choice('mode', ['configure', 'finalize'] as const, { default: 'configure' }) ?? 'configure'
   const namespace = readNamespace(inputs, topo)
-  const targetNamespace = inputs.string('target-namespace', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb(`topology regions.${target?.name}.kube.namespace`, target?.kube.namespace) }) ?? namespace
+  const targetNamespace = inputs.string('target-namespace', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fromRegion(target, 'kube.namespace', target?.kube.namespace) }) ?? namespace
   const jmxPassword = inputs.string('jmx-password')
   registerSecret(jmxPassword)
   const jmxUser = inputs.string('jmx-user')
@@ -51,8 +50,8 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
   const topoExisting = topo ? Object.values(topo.regions).filter((r) => r.name !== target?.name && r.cassandra.overrides).map((r) => r.cassandra.overrides!) : []
   const sourceFirst = source?.cassandra.overrides ? [source.cassandra.overrides, ...topoExisting.filter((p) => p !== source.cassandra.overrides)] : topoExisting
   const existingOverrides = inputs.list('existing-overrides', { fallback: fb('topology regions.<existing>.cassandra.overrides', sourceFirst.length ? sourceFirst : undefined) })
-  const targetOverrides = inputs.requiredString('target-overrides', { fallback: fb(`topology regions.${target?.name}.cassandra.overrides`, target?.cassandra.overrides), accepted: 'the path of the new region overrides file' })
-  if (mode === 'configure' && existingOverrides.length === 0) {
+  const targetOverrides = inputs.requiredString('target-overrides', { fallback: fromRegion(target, 'cassandra.overrides', target?.cassandra.overrides), accepted: 'the path of the new region overrides file' })
+  if (mode === 'configure' && existingOverrides.length === 0 && !inputs.topologyUnreadable) {
     inputs.fail(new ActionError("input 'existing-overrides' is required (no existing region in the topology names an overrides file)", 'list the overrides files of the existing regions, the source region first'))
   }
   const cfg: SeedConfig = {
@@ -80,8 +79,8 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
     dryRun: inputs.bool('dry-run', { default: false })
   }
   if (mode === 'configure') {
-    cfg.targetDc = inputs.requiredString('target-datacenter', { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fb(`topology regions.${target?.name}.cassandra.datacenter`, target?.cassandra.datacenter) })
-    cfg.targetRack = inputs.requiredString('target-rack', { pattern: rules.rack.re, accepted: rules.rack.accepted, fallback: fb(`topology regions.${target?.name}.cassandra.rack`, target?.cassandra.rack), default: 'ra-1' })
+    cfg.targetDc = inputs.requiredString('target-datacenter', { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fromRegion(target, 'cassandra.datacenter', target?.cassandra.datacenter) })
+    cfg.targetRack = inputs.requiredString('target-rack', { pattern: rules.rack.re, accepted: rules.rack.accepted, fallback: fromRegion(target, 'cassandra.rack', target?.cassandra.rack), default: 'ra-1' })
   }
   inputs.done()
   return cfg

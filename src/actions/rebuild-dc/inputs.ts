@@ -1,10 +1,10 @@
 // The inputs of rebuild-dc, each with its topology fallback; every problem reported at once,
 // before any cluster is touched.
 import { ActionError } from '../../core/errors.ts'
-import type { InputReader } from '../../core/inputs.ts'
+import { fallback as fb, type InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { registerSecret } from '../../core/secrets.ts'
-import { readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
+import { fromRegion, readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
@@ -43,8 +43,6 @@ export interface RebuildConfig {
   dryRun: boolean
 }
 
-const fb = <T>(from: string, value: T | undefined) => ({ from, value })
-const keyspaceName = /^[A-Za-z0-9_]{1,48}$/
 const selectorRe = /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/
 const stateDirRe = /^\/[A-Za-z0-9_./-]{1,200}$/
 
@@ -64,12 +62,13 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
   const src = readRegionInput(inputs, topo, 'source-region')
   const tgt = readRegionInput(inputs, topo, 'target-region')
   const dc = (input: string, r: Region | undefined): string =>
-    inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fb(`topology regions.${r?.name}.cassandra.datacenter`, r?.cassandra.datacenter) })
+    inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fromRegion(r, 'cassandra.datacenter', r?.cassandra.datacenter) })
   const sourceDc = dc('source-datacenter', src)
   const targetDc = dc('target-datacenter', tgt)
   if (sourceDc && sourceDc === targetDc) inputs.fail(new ActionError(`source and target datacenter are both '${sourceDc}'`, 'the source is the existing datacenter that holds the data, the target the new one'))
   const target = readKube(inputs, 'target', tgt)
-  const explicitSource = src !== undefined || inputs.string('source-context') !== undefined || inputs.string('source-kubeconfig') !== undefined
+  // presence only: readKube validates (reading them here too would report a bad value twice)
+  const explicitSource = src !== undefined || inputs.given('source-context') || inputs.given('source-kubeconfig')
   const source = explicitSource ? readKube(inputs, 'source', src) : target
   const method = inputs.choice('method', ['nodetool', 'crd'] as const, { default: 'nodetool' }) ?? 'nodetool'
   const cfg: RebuildConfig = {
@@ -86,7 +85,7 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
     secret: inputs.requiredString('credentials-secret', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.credentialsSecret', topo?.cassandra.credentialsSecret), default: 'apigee-datastore-default-creds' }),
     jmx: credentials(inputs, 'jmx'),
     ddl: credentials(inputs, 'ddl'),
-    keyspaces: inputs.list('keyspaces', { item: keyspaceName, accepted: 'keyspace names (letters, digits, _), comma- or newline-separated' }),
+    keyspaces: inputs.list('keyspaces', { item: rules.keyspace.re, accepted: `${rules.keyspace.accepted}, comma- or newline-separated` }),
     parallelRacks: inputs.bool('parallel-racks'),
     pollMs: inputs.duration('poll-interval', { default: 10_000, minMs: 200, maxMs: 600_000 }) ?? 10_000,
     progressMs: inputs.duration('progress-interval', { default: 30_000, minMs: 0, maxMs: 3_600_000 }) ?? 30_000,
