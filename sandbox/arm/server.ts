@@ -14,7 +14,7 @@ import { createServer as createHttps, type Server as HttpsServer } from 'node:ht
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Address4 } from 'ip-address'
+import { Address4, Address6 } from 'ip-address'
 import { serverTls } from '../tls.ts'
 import { signJwt, verifyJwt } from './jwt.ts'
 import { type NsgRecord, type PeeringRecord, type SecurityRuleRecord, type VnetRecord, World } from './world.ts'
@@ -478,6 +478,9 @@ export class ArmDouble {
     if (!Number.isInteger(priority) || priority < 100 || priority > 4096) {
       throw new HttpError(400, 'SecurityRuleInvalidPriority', `Security rule ${name} has invalid Priority. Value provided: ${p.priority}. Allowed values are from 100 to 4096.`)
     }
+    if (mixedFamilies(p)) {
+      throw new HttpError(400, 'ResourceCannotContainAddressPrefixesFromDifferentAddressFamilies', `Resource ${n.id}/securityRules/${name} contains IP addresses or prefixes that belong to different address families. All IP addresses or prefixes in the resource should belong to the same address family.`)
+    }
     for (const r of n.rules.values()) {
       if (r !== existing && r.priority === priority && r.direction === p.direction) {
         throw new HttpError(400, 'SecurityRuleConflict', `Security rule ${r.name} conflicts with rule ${name}. Rules cannot have the same Priority and Direction.`)
@@ -601,15 +604,25 @@ function hex12(s: string): string {
   return h.toString(16).padStart(12, '0')
 }
 
+// Both address families, as Azure's dual-stack VNets have them; prefixes of different families never overlap.
+const ipOf = (c: string): Address4 | Address6 => (Address4.isValid(c) ? new Address4(c) : new Address6(c))
+
 function overlapping(a: string[], b: string[]): string | undefined {
   for (const x of a) {
     for (const y of b) {
-      const p = new Address4(x)
-      const q = new Address4(y)
-      if (p._startAddress() <= q._endAddress() && q._startAddress() <= p._endAddress()) return `${x} and ${y}`
+      const p = ipOf(x)
+      const q = ipOf(y)
+      if (p.constructor === q.constructor && p._startAddress() <= q._endAddress() && q._startAddress() <= p._endAddress()) return `${x} and ${y}`
     }
   }
   return undefined
+}
+
+/** Azure refuses a security rule whose address prefixes mix IPv4 and IPv6. */
+function mixedFamilies(p: Json): boolean {
+  const all = ['sourceAddressPrefix', 'destinationAddressPrefix', 'sourceAddressPrefixes', 'destinationAddressPrefixes'].flatMap((k) => (p[k] === undefined ? [] : ([] as unknown[]).concat(p[k]))).map(String)
+  const fams = new Set(all.filter((c) => Address4.isValid(c) || Address6.isValid(c)).map((c) => (Address4.isValid(c) ? 4 : 6)))
+  return fams.size > 1
 }
 
 export async function startArmDouble(o: ArmDoubleOptions = {}): Promise<ArmDouble> {

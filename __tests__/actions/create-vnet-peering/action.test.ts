@@ -2,7 +2,7 @@
 // double (with the real auth path: GitHub OIDC token -> Entra federation -> ARM bearer token).
 import { existsSync, readFileSync } from 'node:fs'
 import { ensureBundle } from '../../helpers/bundle.ts'
-import { errorText, run, S1, topologyFile, twoRegions, type TwoRegions } from './world.ts'
+import { errorText, run, S1, S2, topologyFile, twoRegions, type TwoRegions } from './world.ts'
 
 beforeAll(() => ensureBundle('create-vnet-peering'), 600_000)
 
@@ -65,6 +65,43 @@ describe('create-vnet-peering against the ARM double', () => {
     expect(r.code).toBe(1)
     expect(errorText(r.stdout)).toContain('address spaces overlap: vnet-east (10.1.0.0/16) and vnet-west (10.1.128.0/17, 10.9.0.0/16): 10.1.0.0/16 overlaps 10.1.128.0/17')
     expect(errorText(r.stdout)).toContain('fix: peered VNets need disjoint address spaces')
+    expect(t.arm.writes()).toEqual([])
+  })
+
+  it('peers dual-stack VNets (IPv4 + IPv6) with one NSG rule per family, and a re-run makes 0 writes', async () => {
+    t = await twoRegions(['10.1.0.0/16', 'fd00:db8:1::/48'], ['10.2.0.0/16', 'fd00:db8:2::/48'])
+    const r = await run(t.arm, t.inputs)
+    expect(errorText(r.stdout)).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.outputs['source-peering-state']).toBe('Connected')
+    expect(r.outputs['target-peering-sync-level']).toBe('FullyInSync')
+    const nsg = (rg: string, name: string, sub: string) => t.arm.world.nsgs.get(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkSecurityGroups/${name}`.toLowerCase())!
+    const east = nsg('rg-east', 'nsg-east', S1).rules
+    expect(east.get('allow-cassandra-from-vnet-west')).toMatchObject({ priority: 1000, sourceAddressPrefixes: ['10.2.0.0/16'], destinationAddressPrefixes: ['10.1.0.0/16'], destinationPortRanges: ['7000-7001'] })
+    expect(east.get('allow-cassandra-from-vnet-west-ipv6')).toMatchObject({ priority: 1001, sourceAddressPrefixes: ['fd00:db8:2::/48'], destinationAddressPrefixes: ['fd00:db8:1::/48'], destinationPortRanges: ['7000-7001'] })
+    const west = nsg('rg-west', 'nsg-west', S2).rules
+    expect(west.get('allow-cassandra-from-vnet-east-ipv6')).toMatchObject({ sourceAddressPrefixes: ['fd00:db8:1::/48'], destinationAddressPrefixes: ['fd00:db8:2::/48'] })
+    expect(t.arm.writes().map((e) => `${e.path.split('/').pop()} ${e.status}`)).toEqual([
+      'vnet-east-to-vnet-west 201',
+      'vnet-west-to-vnet-east 201',
+      'allow-cassandra-from-vnet-west 201',
+      'allow-cassandra-from-vnet-west-ipv6 201',
+      'allow-cassandra-from-vnet-east 201',
+      'allow-cassandra-from-vnet-east-ipv6 201'
+    ])
+    t.arm.clearLog()
+    const again = await run(t.arm, t.inputs)
+    expect(again.code).toBe(0)
+    expect(t.arm.writes()).toEqual([])
+    expect(again.outputs.writes).toBe('0')
+  })
+
+  it('refuses overlapping IPv6 ranges of dual-stack VNets before any write, naming both prefixes', async () => {
+    t = await twoRegions(['10.1.0.0/16', 'fd00:db8:1::/48'], ['10.2.0.0/16', 'fd00:db8:1:4000::/56'])
+    const r = await run(t.arm, t.inputs)
+    expect(r.code).toBe(1)
+    expect(errorText(r.stdout)).toContain('fd00:db8:1::/48 overlaps fd00:db8:1:4000::/56')
+    expect(errorText(r.stdout)).not.toContain('Invalid subnet mask')
     expect(t.arm.writes()).toEqual([])
   })
 

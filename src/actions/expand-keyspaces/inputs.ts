@@ -8,6 +8,7 @@ import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
 import { parseRfList, type Mode } from '../../core/cassandra/keyspaces.ts'
+import { readLeaseInputs, type LeaseInputs } from '../../core/kube/lease.ts'
 
 export interface ExpandConfig {
   mode: Mode
@@ -30,6 +31,7 @@ export interface ExpandConfig {
   /** driver: cqlsh's Python driver, one agreement wait at the end; cqlsh: cqlsh -f (waits per statement) */
   client: 'driver' | 'cqlsh'
   dryRun: boolean
+  lease: LeaseInputs
 }
 
 
@@ -77,8 +79,10 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
   if (mode === 'remove' && (rf !== undefined || rfList.length)) {
     inputs.fail(new ActionError("inputs 'replication-factor' / 'replication-factors' have no meaning in mode 'remove'", 'leave them empty when removing a datacenter'))
   }
+  const lease = readLeaseInputs(inputs)
   inputs.done()
   return {
+    lease,
     mode,
     kube,
     namespace,

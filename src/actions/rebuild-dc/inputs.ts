@@ -7,12 +7,15 @@ import { registerSecret } from '../../core/secrets.ts'
 import { fromRegion, readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
+import { readLeaseInputs, type LeaseInputs } from '../../core/kube/lease.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
 
 /** How the nodes are rebuilt: nodetool jobs in the pods, or a CassandraDataReplication for the Apigee operator. */
 export type RebuildMethod = 'nodetool' | 'crd'
 
 export interface RebuildConfig {
+  /** The lock: a Lease in the source region's cluster. */
+  lease: LeaseInputs
   method: RebuildMethod
   /** method crd: spec.organizationRef of the CassandraDataReplication and the ApigeeDatastore to watch. */
   crd?: { organization: string; datastore?: string }
@@ -96,7 +99,8 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
     spotCheckTables: inputs.int('spot-check-tables', { min: 0, max: 10_000, default: 50 }) ?? 50,
     minLoadRatio: inputs.number('min-load-ratio', { min: 0, max: 10, default: 0.5 }) ?? 0.5,
     repair: inputs.bool('repair'),
-    dryRun: inputs.bool('dry-run')
+    dryRun: inputs.bool('dry-run'),
+    lease: readLeaseInputs(inputs)
   }
   if (method === 'crd' && cfg.keyspaces.length) {
     inputs.fail(new ActionError("input 'keyspaces' cannot be used with method 'crd'", 'the Apigee operator rebuilds every keyspace: leave keyspaces empty, or use method nodetool'))

@@ -35,6 +35,7 @@ import {
   spotCheckError
 } from '../../core/cassandra/rebuild-verify.ts'
 import { readRebuildInputs, type RebuildConfig } from './inputs.ts'
+import { acquireLease, runHolder, type HeldLease } from '../../core/kube/lease.ts'
 
 const podAddress = (p: PodInfo): string | undefined => (p.hostNetwork ? p.hostIP : p.podIP) ?? p.podIP
 
@@ -46,117 +47,127 @@ export async function run(): Promise<void> {
     const mode = cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'
     core.info(`rebuild-dc: ${cfg.targetDc} from ${cfg.sourceDc}${cfg.keyspaces.length ? ` (keyspaces ${cfg.keyspaces.join(', ')})` : ''}, ${mode}${cfg.dryRun ? ', dry run' : ''}`)
 
-    // 1. The new DC's nodes and their pods.
-    const kube = cfg.target
-    const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
-    const ready = [readyPod(pods, kube)]
-    const creds = await credentials(cfg, kube)
-    const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
-    const nodetool = new Nodetool(where, creds.jmx)
-    const cql = new Cqlsh(where, creds.ddl, { requestTimeoutS: 120 })
-    const ring = await nodetool.status(ready[0].name)
-    const targets = targetNodes(ring, pods.map((p) => ({ name: p.name, ready: p.ready, address: podAddress(p) })), cfg.targetDc)
+    // One writer at a time: the Lease in the source region's cluster (not for a dry run).
+    const lease = cfg.dryRun ? undefined : await acquireLease(cfg.source, { namespace: cfg.namespace, ...cfg.lease, holder: runHolder(), log: (l) => core.info(l), releaseOnSignal: false })
+    try {
+      await rebuild(cfg, report, { t0, deadline, mode, lease })
+    } finally {
+      await lease?.release()
+    }
+  })
+}
 
-    // 2. Gates.
-    const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
-    const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
-    const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
-    // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
-    // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
-    const source = await sourceSide(cfg, ring, nodetool, cql)
-    const schemaPod = source ?? { cql, pod: firstTarget }
-    const keyspaces = await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg).catch((e: unknown) => {
-      // no source pod (a wrong source-datacenter, say) and a new node cannot log in yet: the ring gates say why
-      throw gateErrors.length ? gateFailure(gateErrors) : e
-    })
-    const scope = rebuildScope(keyspaces, cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
-    if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
-    if (scope.missing.length) {
-      gateErrors.push(
-        new PreflightError(
-          `keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: a rebuild now would stream nothing for them`,
-          `run expand-keyspaces first (ALTER KEYSPACE ... '${cfg.targetDc}': N), then rebuild-dc`
-        )
+async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, mode, lease }: { t0: number; deadline: Deadline; mode: string; lease?: HeldLease }): Promise<void> {
+  // 1. The new DC's nodes and their pods.
+  const kube = cfg.target
+  const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
+  const ready = [readyPod(pods, kube)]
+  const creds = await credentials(cfg, kube)
+  const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
+  const nodetool = new Nodetool(where, creds.jmx)
+  const cql = new Cqlsh(where, creds.ddl, { requestTimeoutS: 120 })
+  const ring = await nodetool.status(ready[0].name)
+  const targets = targetNodes(ring, pods.map((p) => ({ name: p.name, ready: p.ready, address: podAddress(p) })), cfg.targetDc)
+
+  // 2. Gates.
+  const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
+  const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
+  const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
+  // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
+  // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
+  const source = await sourceSide(cfg, ring, nodetool, cql)
+  const schemaPod = source ?? { cql, pod: firstTarget }
+  const keyspaces = await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg).catch((e: unknown) => {
+    // no source pod (a wrong source-datacenter, say) and a new node cannot log in yet: the ring gates say why
+    throw gateErrors.length ? gateFailure(gateErrors) : e
+  })
+  const scope = rebuildScope(keyspaces, cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+  if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
+  if (scope.missing.length) {
+    gateErrors.push(
+      new PreflightError(
+        `keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: a rebuild now would stream nothing for them`,
+        `run expand-keyspaces first (ALTER KEYSPACE ... '${cfg.targetDc}': N), then rebuild-dc`
       )
-    }
-    if (scope.noSource.length) {
-      gateErrors.push(
-        new PreflightError(
-          `keyspace(s) ${scope.noSource.join(', ')} have no replica in the source datacenter ${cfg.sourceDc}: a rebuild would stream nothing for them (Cassandra only logs "Unable to find sufficient sources" and exits 0)`,
-          `check source-datacenter, or replicate those keyspaces to ${cfg.sourceDc}; leave them out of 'keyspaces'`
-        )
+    )
+  }
+  if (scope.noSource.length) {
+    gateErrors.push(
+      new PreflightError(
+        `keyspace(s) ${scope.noSource.join(', ')} have no replica in the source datacenter ${cfg.sourceDc}: a rebuild would stream nothing for them (Cassandra only logs "Unable to find sufficient sources" and exits 0)`,
+        `check source-datacenter, or replicate those keyspaces to ${cfg.sourceDc}; leave them out of 'keyspaces'`
       )
-    }
-    if (gateErrors.length) throw gateFailure(gateErrors)
-    core.info(`keyspaces covered: ${scope.covered.map((k) => k.name).join(', ') || '(none)'}`)
+    )
+  }
+  if (gateErrors.length) throw gateFailure(gateErrors)
+  core.info(`keyspaces covered: ${scope.covered.map((k) => k.name).join(', ') || '(none)'}`)
 
-    // 3-4 with method crd: the Apigee operator rebuilds the nodes (rebuild-crd.ts); 5-6 as below
-    if (cfg.method === 'crd') {
-      const order = rebuildLanes(targets, false).flat()
-      const op = { kube, namespace: cfg.namespace, nodetool, sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, ...cfg.crd!, targets: order, pollMs: cfg.pollMs, progressMs: cfg.progressMs, stallMs: cfg.stallMs, deadline, log: (l: string) => core.info(l) }
-      const { results, planned } = await rebuildByOperator(op, report, cfg.dryRun)
-      if (planned) return setOutputs(report, [], results.filter((r) => r.outcome === 'skipped').map((r) => r.node), 0, t0)
-      return conclude({ cfg, report, results, order, nodetool, cql, source, deadline, t0 })
-    }
+  // 3-4 with method crd: the Apigee operator rebuilds the nodes (rebuild-crd.ts); 5-6 as below
+  if (cfg.method === 'crd') {
+    const order = rebuildLanes(targets, false).flat()
+    const op = { kube, namespace: cfg.namespace, nodetool, sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, ...cfg.crd!, targets: order, pollMs: cfg.pollMs, progressMs: cfg.progressMs, stallMs: cfg.stallMs, deadline, log: (l: string) => core.info(l) }
+    const { results, planned } = await rebuildByOperator(op, report, cfg.dryRun)
+    if (planned) return setOutputs(report, [], results.filter((r) => r.outcome === 'skipped').map((r) => r.node), 0, t0)
+    return conclude({ cfg, report, results, order, nodetool, cql, source, deadline, t0 })
+  }
 
-    // 3. Plan: order and what each node needs.
-    const lanes = rebuildLanes(targets, cfg.parallelRacks)
-    // describering per keyspace (a nodetool JVM each): only read when a node needs the evidence
-    let rings: ReturnType<typeof readRings> | undefined
-    const ringsOnce = (): ReturnType<typeof readRings> => (rings ??= readRings(nodetool, firstTarget, scope.covered.map((k) => k.name)))
-    const ctx: RebuildContext = {
-      nodetool,
-      stateDir: cfg.stateDir,
-      request,
-      pollMs: cfg.pollMs,
-      progressMs: cfg.progressMs,
-      stallMs: cfg.stallMs,
-      deadline,
-      log: (l) => core.info(l),
-      coverage: async (node) => {
-        try {
-          return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce)
-        } catch (e) {
-          // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
-          core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)
-          return 'unknown'
-        }
+  // 3. Plan: order and what each node needs.
+  const lanes = rebuildLanes(targets, cfg.parallelRacks)
+  // describering per keyspace (a nodetool JVM each): only read when a node needs the evidence
+  let rings: ReturnType<typeof readRings> | undefined
+  const ringsOnce = (): ReturnType<typeof readRings> => (rings ??= readRings(nodetool, firstTarget, scope.covered.map((k) => k.name)))
+  const ctx: RebuildContext = {
+    nodetool,
+    stateDir: cfg.stateDir,
+    request,
+    pollMs: cfg.pollMs,
+    progressMs: cfg.progressMs,
+    stallMs: cfg.stallMs,
+    deadline,
+    log: (l) => core.info(l),
+    coverage: async (node) => {
+      try {
+        return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce)
+      } catch (e) {
+        // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
+        core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)
+        return 'unknown'
       }
     }
-    const decisions = new Map<string, Decision>()
-    // one probe per node, all at once (each is a kubectl exec running a nodetool JVM)
-    const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n)))
-    targets.forEach((n, i) => decisions.set(n.pod, inspected[i].decision))
-    const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
-    const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']
-    core.info(`plan (nodetool rebuild ${rebuildArgs(request).join(' ')}; ${mode}):\n${textTable(planHeaders, planRows)}`)
-    report.table('Plan', planHeaders, planRows)
-    report.set('plan', { sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, parallelRacks: cfg.parallelRacks, lanes: lanes.map((l) => l.map((n) => ({ pod: n.pod, rack: n.rack, action: decisions.get(n.pod)!.action }))) })
-    const todo = targets.filter((n) => decisions.get(n.pod)!.action !== 'skip')
-    if (cfg.dryRun) {
-      report.status = 'planned'
-      report.note(`Dry run: ${todo.length} of ${targets.length} node(s) would be rebuilt from ${cfg.sourceDc}; nothing was started.`)
-      setOutputs(report, [], targets.filter((n) => !todo.includes(n)), 0, t0)
-      return
-    }
+  }
+  const decisions = new Map<string, Decision>()
+  // one probe per node, all at once (each is a kubectl exec running a nodetool JVM)
+  const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n)))
+  targets.forEach((n, i) => decisions.set(n.pod, inspected[i].decision))
+  const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
+  const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']
+  core.info(`plan (nodetool rebuild ${rebuildArgs(request).join(' ')}; ${mode}):\n${textTable(planHeaders, planRows)}`)
+  report.table('Plan', planHeaders, planRows)
+  report.set('plan', { sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, parallelRacks: cfg.parallelRacks, lanes: lanes.map((l) => l.map((n) => ({ pod: n.pod, rack: n.rack, action: decisions.get(n.pod)!.action }))) })
+  const todo = targets.filter((n) => decisions.get(n.pod)!.action !== 'skip')
+  if (cfg.dryRun) {
+    report.status = 'planned'
+    report.note(`Dry run: ${todo.length} of ${targets.length} node(s) would be rebuilt from ${cfg.sourceDc}; nothing was started.`)
+    setOutputs(report, [], targets.filter((n) => !todo.includes(n)), 0, t0)
+    return
+  }
 
-    // 4. Rebuild. A cancel (SIGINT/SIGTERM from the runner) only stops the watching: the jobs run
-    // on in the pods and the next run re-attaches to them.
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => {
-        core.warning(`${sig}: stopped watching; the rebuilds keep running in the pods and a re-run of rebuild-dc re-attaches to them`)
-        process.exit(sig === 'SIGINT' ? 130 : 143)
-      })
-    }
-    let results: NodeResult[] = []
-    if (todo.length) {
-      results = await runLanes(ctx, lanes, decisions)
-    } else {
-      core.info(`every node of ${cfg.targetDc} is already rebuilt from ${cfg.sourceDc}: nothing to do`)
-      results = targets.map((node) => ({ node, outcome: 'skipped', bytes: 0, ms: 0, why: decisions.get(node.pod)!.why }))
-    }
-    await conclude({ cfg, report, results, order: lanes.flat(), nodetool, cql, source, deadline, t0 })
-  })
+  // 4. Rebuild. A cancel (SIGINT/SIGTERM from the runner) only stops the watching: the jobs run
+  // on in the pods and the next run re-attaches to them.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      core.warning(`${sig}: stopped watching; the rebuilds keep running in the pods and a re-run of rebuild-dc re-attaches to them`)
+      process.exit(sig === 'SIGINT' ? 130 : 143)
+    })
+  }
+  let results: NodeResult[] = []
+  if (todo.length) {
+    results = await runLanes(ctx, lanes, decisions)
+  } else {
+    core.info(`every node of ${cfg.targetDc} is already rebuilt from ${cfg.sourceDc}: nothing to do`)
+    results = targets.map((node) => ({ node, outcome: 'skipped', bytes: 0, ms: 0, why: decisions.get(node.pod)!.why }))
+  }
+  await conclude({ cfg, report, results, order: lanes.flat(), nodetool, cql, source, deadline, t0 })
 }
 
 type ReportLike = Parameters<Parameters<typeof runAction>[1]>[0]['report']

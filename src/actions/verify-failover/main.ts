@@ -19,6 +19,7 @@ import { shareChart } from '../../core/failover/render.ts'
 import { clopperPearson, fixedDecision, pct, SplitSprt } from '../../core/failover/stats.ts'
 import { analyzeFault, analyzeRestore, type FaultTiming, type Probe, type RestoreTiming } from '../../core/failover/timing.ts'
 import { Kubectl } from '../../core/kube/kubectl.ts'
+import { acquireLease, readLeaseInputs, runHolder, type HeldLease } from '../../core/kube/lease.ts'
 import type { Report } from '../../core/report.ts'
 import { loadTopology } from '../../core/topology.ts'
 import { formatDuration } from '../../core/wait.ts'
@@ -27,6 +28,7 @@ export async function run(): Promise<void> {
   await runAction('verify-failover', async ({ inputs, report }) => {
     const topoPath = inputs.string('topology')
     const topo = topoPath ? loadTopology(topoPath) : undefined
+    const leaseInputs = readLeaseInputs(inputs)
     const plan = readPlan(inputs, topo)!
     showPlan(plan, report)
     if (plan.dryRun) {
@@ -51,7 +53,11 @@ export async function run(): Promise<void> {
               }
             }
           )
-    const stopSignals = handleSignals(prober, fault, report)
+    // A drill that injects a fault changes traffic: it holds the lock (the Lease in the faulted
+    // region's cluster, Cassandra namespace) so it never runs during a promotion or another drill.
+    const k = plan.fault.kube
+    const lease = k ? await acquireLease(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${plan.fault.region}` }), { namespace: topo?.cassandra.namespace ?? 'apigee', ...leaseInputs, holder: runHolder(), log: core.info, releaseOnSignal: false }) : undefined
+    const stopSignals = handleSignals(prober, fault, report, lease)
     try {
       if (fault && (await restoreLeftover(fault, report))) {
         // The split check must not start before the restored region serves again.
@@ -83,6 +89,7 @@ export async function run(): Promise<void> {
       if (fault && !prober.isStopped) await fault.restore().catch((e) => core.error(`restore failed: ${(e as Error).message}; the post step retries`))
       prober.close()
       stopSignals()
+      await lease?.release()
     }
   })
 }
@@ -143,7 +150,7 @@ async function restoreLeftover(fault: FaultController, report: Report): Promise<
   return r !== undefined
 }
 
-function handleSignals(prober: Prober, fault: FaultController | undefined, report: Report): () => void {
+function handleSignals(prober: Prober, fault: FaultController | undefined, report: Report, lease?: HeldLease): () => void {
   let seen = false
   const onSignal = (sig: NodeJS.Signals): void => {
     if (seen) {
@@ -165,6 +172,7 @@ function handleSignals(prober: Prober, fault: FaultController | undefined, repor
         report.status = 'failed'
         core.setFailed(report.error ?? `cancelled by ${sig}`)
         prober.close()
+        await lease?.release()
         await report.finish()
         process.exit(1)
       })
