@@ -24,6 +24,11 @@ export const rules = {
     re: /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/,
     accepted: 'an Azure resource name: 1-80 letters, digits, _ . -, starting with a letter or digit, ending with a letter, digit or _'
   },
+  aksName: {
+    // AKS cluster names: 1-63 letters, digits, _ -, starting and ending with a letter or digit
+    re: /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/,
+    accepted: 'an AKS cluster name: 1-63 letters, digits, _ -, starting and ending with a letter or digit'
+  },
   region: {
     re: /^[a-z][a-z0-9-]{1,40}$/,
     accepted: 'a region key such as eastus or west-europe (lowercase letters, digits, -)'

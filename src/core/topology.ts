@@ -17,6 +17,13 @@ export interface RegionKube {
   kubeconfig?: string
   namespace?: string
 }
+/** The region's AKS cluster: with it an action fetches the kubeconfig itself through ARM
+ *  (listClusterUserCredential, format exec) and signs in with kubelogin (workload identity). */
+export interface RegionAks {
+  subscription: string
+  resourceGroup: string
+  name: string
+}
 export interface RegionCassandra {
   datacenter?: string
   rack?: string
@@ -39,6 +46,7 @@ export interface Region {
   name: string
   azure: RegionAzure
   kube: RegionKube
+  aks?: RegionAks
   cassandra: RegionCassandra
   ingress: RegionIngress
   service: RegionService
@@ -159,11 +167,12 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
         c.err(p, 'must be a mapping', 'give azure:, kube:, cassandra: ... under each region')
         continue
       }
-      c.unknown(raw, p, ['azure', 'kube', 'cassandra', 'ingress', 'service'])
+      c.unknown(raw, p, ['azure', 'kube', 'aks', 'cassandra', 'ingress', 'service'])
       const az = c.obj(raw, 'azure', p)
       c.unknown(az, `${p}.azure`, ['subscription', 'resourceGroup', 'vnet', 'nsg', 'addressSpace'])
       const kube = c.obj(raw, 'kube', p)
       c.unknown(kube, `${p}.kube`, ['context', 'kubeconfig', 'namespace'])
+      const aks = readAks(c, raw, p, az)
       const cr = c.obj(raw, 'cassandra', p)
       c.unknown(cr, `${p}.cassandra`, ['datacenter', 'rack', 'overrides'])
       const ing = c.obj(raw, 'ingress', p)
@@ -183,6 +192,7 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
           kubeconfig: c.str(kube, 'kubeconfig', `${p}.kube`),
           namespace: c.str(kube, 'namespace', `${p}.kube`, rules.kubeName)
         },
+        ...(aks ? { aks } : {}),
         cassandra: {
           datacenter: c.str(cr, 'datacenter', `${p}.cassandra`, rules.datacenter),
           rack: c.str(cr, 'rack', `${p}.cassandra`, rules.rack),
@@ -227,6 +237,28 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
   if (c.errors.length === 1) throw c.errors[0]
   if (c.errors.length > 1) throw new InputErrors(c.errors)
   return topo
+}
+
+/** regions.<r>.aks: name required; subscription and resourceGroup fall back to regions.<r>.azure. */
+function readAks(c: Checker, raw: Obj, p: string, az: Obj): RegionAks | undefined {
+  if (raw.aks === undefined || raw.aks === null) return undefined
+  const aks = c.obj(raw, 'aks', p)
+  c.unknown(aks, `${p}.aks`, ['subscription', 'resourceGroup', 'name'])
+  const before = c.errors.length
+  const subscription = c.str(aks, 'subscription', `${p}.aks`, rules.subscription) ?? c.str(az, 'subscription', `${p}.azure`, rules.subscription)
+  const resourceGroup = c.str(aks, 'resourceGroup', `${p}.aks`, rules.resourceGroup) ?? c.str(az, 'resourceGroup', `${p}.azure`, rules.resourceGroup)
+  const name = c.str(aks, 'name', `${p}.aks`, rules.aksName)
+  if (c.errors.length > before) return undefined
+  const missing = [...(subscription ? [] : ['subscription']), ...(resourceGroup ? [] : ['resourceGroup']), ...(name ? [] : ['name'])]
+  if (missing.length) {
+    c.err(
+      `${p}.aks`,
+      `missing ${missing.join(', ')}`,
+      `write it as 'aks: { subscription: <GUID>, resourceGroup: <group>, name: <cluster> }' (subscription and resourceGroup may come from ${p}.azure)`
+    )
+    return undefined
+  }
+  return { subscription: subscription!, resourceGroup: resourceGroup!, name: name! }
 }
 
 /** The region named by an input, or an error naming the input and the regions that exist. */

@@ -56,8 +56,8 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
   }
   const cfg: SeedConfig = {
     mode,
-    source: readKube(inputs, 'source', source),
-    target: readKube(inputs, 'target', target),
+    source: readKube(inputs, 'source', source, { topology: topo }),
+    target: readKube(inputs, 'target', target, { topology: topo }),
     namespace,
     targetNamespace,
     selector: inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/, accepted: 'a label selector such as app=apigee-cassandra' }),

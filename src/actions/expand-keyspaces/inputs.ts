@@ -50,7 +50,7 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
   const source = readRegionInput(inputs, topo, 'source-region')
   const target = readRegionInput(inputs, topo, 'target-region')
   const mode = inputs.choice('mode', ['add', 'remove'] as const, { default: 'add' }) ?? 'add'
-  const kube = readKube(inputs, 'source', source)
+  const kube = readKube(inputs, 'source', source, { topology: topo })
   const namespace = readNamespace(inputs, topo)
   const selector = inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/, accepted: 'a label selector such as app=apigee-cassandra' })
   const container = inputs.string('container', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted })

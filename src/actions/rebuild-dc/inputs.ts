@@ -69,10 +69,10 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
   const sourceDc = dc('source-datacenter', src)
   const targetDc = dc('target-datacenter', tgt)
   if (sourceDc && sourceDc === targetDc) inputs.fail(new ActionError(`source and target datacenter are both '${sourceDc}'`, 'the source is the existing datacenter that holds the data, the target the new one'))
-  const target = readKube(inputs, 'target', tgt)
+  const target = readKube(inputs, 'target', tgt, { topology: topo })
   // presence only: readKube validates (reading them here too would report a bad value twice)
   const explicitSource = src !== undefined || inputs.given('source-context') || inputs.given('source-kubeconfig')
-  const source = explicitSource ? readKube(inputs, 'source', src) : target
+  const source = explicitSource ? readKube(inputs, 'source', src, { topology: topo }) : target
   const method = inputs.choice('method', ['nodetool', 'crd'] as const, { default: 'nodetool' }) ?? 'nodetool'
   const cfg: RebuildConfig = {
     method,
@@ -81,7 +81,7 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
     targetDc,
     target,
     source,
-    sameCluster: source === target || (source.target.context === target.target.context && source.target.kubeconfig === target.target.kubeconfig),
+    sameCluster: source.sameCluster(target),
     namespace: readNamespace(inputs, topo),
     selector: inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: selectorRe, accepted: 'a label selector such as app=apigee-cassandra' }),
     container: inputs.string('container', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted }),

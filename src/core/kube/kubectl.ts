@@ -5,6 +5,7 @@
 import { ActionError } from '../errors.ts'
 import { run, type RunOptions, type RunResult } from '../exec.ts'
 import { registerSecret } from '../secrets.ts'
+import type { KubeSession } from './aks.ts'
 
 export interface KubeTarget {
   /** kubeconfig context (`--context`); empty = the kubeconfig's current context. */
@@ -15,6 +16,10 @@ export interface KubeTarget {
   bin?: string
   /** A name for messages ("region eastus"). */
   label?: string
+  /** Opens the cluster on the first call (AKS: kubeconfig from ARM, kubelogin env); overrides kubeconfig. */
+  session?: () => Promise<KubeSession>
+  /** Identifies the cluster when there is no context/kubeconfig to compare (the AKS resource). */
+  cluster?: string
 }
 
 export type KubeObject = {
@@ -49,6 +54,7 @@ export class KubeError extends ActionError {}
 export class Kubectl {
   readonly target: KubeTarget
   readonly bin: string
+  private opened: Promise<KubeSession> | undefined
   constructor(target: KubeTarget = {}) {
     this.target = target
     this.bin = target.bin || 'kubectl'
@@ -67,8 +73,20 @@ export class Kubectl {
     return f
   }
 
-  run(args: string[], namespace?: string, o: RunOptions = {}): Promise<RunResult> {
-    return run(this.bin, [...this.flags(namespace), ...args], o)
+  async run(args: string[], namespace?: string, o: RunOptions = {}): Promise<RunResult> {
+    if (!this.target.session) return run(this.bin, [...this.flags(namespace), ...args], o)
+    this.opened ??= this.target.session()
+    const s = await this.opened
+    await s.beforeCall?.()
+    const flags = ['--kubeconfig', s.kubeconfig, ...this.flags(namespace).filter((_, i, a) => a[i] !== '--kubeconfig' && a[i - 1] !== '--kubeconfig')]
+    return run(this.bin, [...flags, ...args], { ...o, env: { ...s.env, ...o.env } })
+  }
+
+  /** Same cluster as another Kubectl (same context and kubeconfig, or the same AKS resource). */
+  sameCluster(other: Kubectl): boolean {
+    const a = this.target
+    const b = other.target
+    return this === other || (a.context === b.context && a.kubeconfig === b.kubeconfig && a.cluster === b.cluster)
   }
 
   /** `kubectl get ... -o json`, parsed; undefined when the object does not exist. */
