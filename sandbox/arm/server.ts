@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Address4 } from 'ip-address'
 import { serverTls } from '../tls.ts'
+import { ManagedClusters, type ManagedClusterRecord } from './aks.ts'
 import { EntraDouble, EXCHANGE_AUDIENCE, GITHUB_ISSUER, type FederatedCredential } from './entra.ts'
 import { signJwt } from './jwt.ts'
 import { type NsgRecord, type PeeringRecord, type SecurityRuleRecord, type VnetRecord, World } from './world.ts'
@@ -90,6 +91,8 @@ export class ArmDouble {
   readonly caFile: string
   /** Access tokens for ARM issued by the Entra double (only these open ARM). */
   readonly issued = new Set<string>()
+  /** AKS clusters (Microsoft.ContainerService/managedClusters), see aks.ts */
+  readonly aks: ManagedClusters
   /** The Entra ID double (same HTTPS server): apps, federated credentials, token lifetime, JWKS. */
   readonly entra: EntraDouble
   /** `sub` of the ID tokens the GitHub OIDC double issues from now on */
@@ -115,6 +118,7 @@ export class ArmDouble {
       lroRetryAfterSec: o.lroRetryAfterSec ?? 1,
       lroPolls: o.lroPolls ?? 1
     }
+    this.aks = new ManagedClusters(this.tenantId)
     this.idTokenSubject = o.idTokenSubject ?? `repo:${process.env.GITHUB_REPOSITORY ?? 'example/platform'}:ref:refs/heads/main`
     this.entra = new EntraDouble({
       tenantId: this.tenantId,
@@ -164,6 +168,11 @@ export class ArmDouble {
       'tenant-id': this.tenantId,
       'client-id': this.clientId
     }
+  }
+
+  /** Registers an AKS cluster whose API server is a Kubernetes API double (url, ca). */
+  addManagedCluster(c: Omit<ManagedClusterRecord, 'location'> & { location?: string }): ManagedClusterRecord {
+    return this.aks.add({ location: 'eastus', ...c })
   }
 
   /** ARM requests that asked to change something. */
@@ -297,6 +306,12 @@ export class ArmDouble {
     if (lower[2] === 'providers' && lower[4] === 'locations' && seg.length === 8) {
       return this.operation(lower[6], seg[7])
     }
+    // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters[/{name}[/{action}]]
+    if (lower[0] === 'subscriptions' && lower[2] === 'resourcegroups' && lower[4] === 'providers' && lower[5] === 'microsoft.containerservice' && lower[6] === 'managedclusters' && seg.length <= 9) {
+      this.checkScope(seg[1], seg[3])
+      const [s, b] = this.aks.handle(method, seg[1], seg[3], seg[7], seg[8], url)
+      return [s, b]
+    }
     // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network/{type}/{name}[/{child}[/{childName}]]
     if (lower[0] !== 'subscriptions' || lower[2] !== 'resourcegroups' || lower[4] !== 'providers' || lower[5] !== 'microsoft.network') {
       throw new HttpError(404, 'NoRegisteredProviderFound', `No route for ${method} ${url.pathname}`)
@@ -331,10 +346,10 @@ export class ArmDouble {
 
   private checkScope(sub: string, rg: string): void {
     const all = [...this.world.vnets.values(), ...this.world.nsgs.values()]
-    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase())) {
+    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase()) && !this.aks.has(sub)) {
       throw new HttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`)
     }
-    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase() && r.resourceGroup.toLowerCase() === rg.toLowerCase())) {
+    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase() && r.resourceGroup.toLowerCase() === rg.toLowerCase()) && !this.aks.has(sub, rg)) {
       throw new HttpError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`)
     }
   }
