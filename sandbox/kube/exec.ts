@@ -3,10 +3,10 @@
 // called directly (no HTTP) for the world's own use.
 import type { IncomingMessage } from 'node:http'
 import { PassThrough, Writable, type Duplex } from 'node:stream'
-import { authorized } from './auth.ts'
-import { statusBody, type Obj } from './errors.ts'
+import { ApiError, statusBody, type Obj } from './errors.ts'
 import { logEntry, type Http } from './http.ts'
 import { podContainer } from './logs.ts'
+import { checkAccess } from './rest.ts'
 import { SpdySession, type SpdyStream } from './spdy.ts'
 import type { Store } from './store.ts'
 import type { ExecHandler, ExecRequest } from './types.ts'
@@ -19,17 +19,25 @@ export function upgrade(h: Http, req: IncomingMessage, socket: Duplex, head: Buf
   const entry = logEntry(req, url)
   entry.verb = req.method === 'POST' ? 'create' : 'get'
   h.accessLog.push(entry)
-  const refuse = (code: number, reason: string, message: string): void => {
+  const refuse = (code: number, reason: string, message: string, details?: Obj): void => {
     entry.status = code
-    const body = JSON.stringify(statusBody(code, reason, message))
+    const body = JSON.stringify(statusBody(code, reason, message, details))
     const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[code as 400] ?? 'Error'
     socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
-  if (!authorized(req, h.token)) return refuse(401, 'Unauthorized', 'Unauthorized')
+  const who = h.authenticate(req)
+  if ('error' in who) return refuse(401, 'Unauthorized', 'Unauthorized')
+  entry.user = who.user.name
   const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/)
   if (!m) return refuse(404, 'NotFound', 'the server could not find the requested resource')
   const [, ns, name, sub] = m.map(decodeURIComponent)
   Object.assign(entry, { group: '', version: 'v1', resource: 'pods', subresource: sub, namespace: ns, name })
+  try {
+    checkAccess(h, who.user, { verb: entry.verb, group: '', resource: 'pods', subresource: sub, namespace: ns, name })
+  } catch (e) {
+    if (e instanceof ApiError) return refuse(e.code, e.reason, e.message, e.details)
+    throw e
+  }
   if (sub !== 'exec') return refuse(400, 'BadRequest', `pods/${sub} is not supported by the sandbox`)
   const upgradeTo = String(req.headers.upgrade ?? '').toLowerCase()
   if (upgradeTo !== 'spdy/3.1') {

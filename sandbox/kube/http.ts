@@ -7,13 +7,16 @@ import YAML from 'yaml'
 import { ApiError } from './errors.ts'
 import type { SpdySession } from './spdy.ts'
 import type { Store } from './store.ts'
+import type { AuthResult } from './auth.ts'
 import type { AccessLogEntry } from './types.ts'
 
 /** One cluster's server state as the request handlers see it. */
 export interface Http {
   store: Store
-  /** the bearer token requests must carry */
-  token: string
+  /** who sent a request (401 unless its bearer token checks out) */
+  authenticate(req: IncomingMessage): AuthResult
+  /** whether RBAC is enforced */
+  rbac: boolean
   accessLog: AccessLogEntry[]
   /** watches and followed logs, ended by close() */
   openResponses: Set<ServerResponse>

@@ -2,12 +2,13 @@
 // /openapi/v2) and get/list/create/update/patch/delete/deletecollection on every served kind, with
 // the scale subresource; watch, logs and exec are handed to their own modules.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ApiError, clone, notFound, type Obj } from './errors.ts'
+import { ApiError, clone, methodNotAllowed, notFound, type Obj } from './errors.ts'
 import { readBody, wantsTable, type Http, type Send } from './http.ts'
 import { logs } from './logs.ts'
 import { jsonPatch, JsonPatchError, mergePatch, strategicMergePatch } from './patch.ts'
 import { select, table } from './query.ts'
 import { apiResources, groupVersion, type ResourceType } from './resources.ts'
+import { authorize, forbidden, selfSubjectAccessReview, type Attributes, type UserInfo } from './rbac.ts'
 import type { Store } from './store.ts'
 import type { AccessLogEntry, KubeObject } from './types.ts'
 import { watch } from './watch.ts'
@@ -21,7 +22,7 @@ function groups(s: Store): Map<string, ResourceType[]> {
   return m
 }
 
-export async function route(h: Http, req: IncomingMessage, res: ServerResponse, url: URL, entry: AccessLogEntry, send: Send): Promise<void> {
+export async function route(h: Http, req: IncomingMessage, res: ServerResponse, url: URL, entry: AccessLogEntry, send: Send, user: UserInfo): Promise<void> {
   const s = h.store
   const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)
   const p = url.pathname.replace(/\/+$/, '') || '/'
@@ -75,7 +76,7 @@ export async function route(h: Http, req: IncomingMessage, res: ServerResponse, 
   const gvTypes = groups(s).get(group ? `${group}/${version}` : version)
   if (!gvTypes) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource')
   if (rest.length === 0) {
-    return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources: apiResources(gvTypes) })
+    return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources: withVerbs(apiResources(gvTypes), gvTypes) })
   }
   let ns = ''
   if (rest[0] === 'namespaces' && rest.length >= 3 && gvTypes.some((t) => t.namespaced && t.name === rest[2])) {
@@ -91,6 +92,13 @@ export async function route(h: Http, req: IncomingMessage, res: ServerResponse, 
   const q = url.searchParams
   const dryRun = q.getAll('dryRun').includes('All')
   if (t.namespaced && name && !ns) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource')
+  const verb = requestVerb(method, name, sub, q)
+  if (verb) checkAccess(h, user, { verb, group, resource: t.name, subresource: sub, namespace: ns, name })
+  if (t.kind === 'SelfSubjectAccessReview') {
+    if (method !== 'POST' || name) throw methodNotAllowed()
+    entry.verb = 'create'
+    return send(201, selfSubjectAccessReview(s, user, (await readBody(req)) as Obj | undefined))
+  }
 
   if (!name) {
     if (method === 'GET' && (q.get('watch') === 'true' || q.get('watch') === '1')) {
@@ -234,3 +242,25 @@ function applyPatch(contentType: string, target: unknown, patch: unknown): unkno
   }
 }
 
+
+/** The Kubernetes verb of a resource request (what RBAC rules name); '' for a method with none. */
+export function requestVerb(method: string, name: string, sub: string, q: URLSearchParams): string {
+  const watching = q.get('watch') === 'true' || q.get('watch') === '1'
+  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') return method === 'POST' ? 'create' : 'get'
+  if (!name) return ({ GET: watching ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' } as Record<string, string>)[method] ?? ''
+  return ({ GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete', POST: 'create' } as Record<string, string>)[method] ?? ''
+}
+
+/** 403 in the API server's words unless RBAC (when enforced) allows the request. */
+export function checkAccess(h: Http, user: UserInfo, a: Attributes): void {
+  if (!h.rbac) return
+  if (!authorize(h.store, user, a).allowed) throw forbidden(user, a)
+}
+
+/** Discovery: the verbs a kind really serves where they are not the usual eight. */
+function withVerbs(list: Obj[], types: Array<ResourceType & { verbs?: string[] }>): Obj[] {
+  return list.map((r) => {
+    const t = types.find((x) => x.name === r.name)
+    return t?.verbs ? { ...r, verbs: t.verbs } : r
+  })
+}

@@ -8,12 +8,13 @@ import { createServer, type Server } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { serverTls } from '../tls.ts'
-import { authorized } from './auth.ts'
+import { authenticate, type AuthResult } from './auth.ts'
 import { ApiError, statusBody } from './errors.ts'
 import { directExec, upgrade } from './exec.ts'
 import { logEntry, type Http } from './http.ts'
 import { addPod, podHandle } from './pods.ts'
 import { route } from './rest.ts'
+import { bootstrapRbac } from './rbac.ts'
 import { Store } from './store.ts'
 import type { SpdySession } from './spdy.ts'
 import type {
@@ -78,6 +79,7 @@ class Cluster implements KubeCluster, Http {
   readonly ca: string
   readonly accessLog: AccessLogEntry[] = []
   readonly store: Store
+  readonly rbac: boolean
   readonly openResponses = new Set<ServerResponse>()
   readonly sessions = new Set<SpdySession>()
   readonly sockets = new Set<Socket | Duplex>()
@@ -89,6 +91,8 @@ class Cluster implements KubeCluster, Http {
     this.name = opts.name
     this.token = opts.token ?? randomBytes(24).toString('base64url')
     this.store = new Store(opts)
+    bootstrapRbac(this.store)
+    this.rbac = opts.rbac ?? opts.entra !== undefined
     const tls = serverTls(opts.tlsDir, `kube-${opts.name}`, ['localhost', opts.host ?? '127.0.0.1'])
     this.ca = tls.ca
     this.server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
@@ -158,6 +162,10 @@ class Cluster implements KubeCluster, Http {
     return directExec(this.store, namespace, pod, argv, opts)
   }
 
+  authenticate(req: IncomingMessage): AuthResult {
+    return authenticate(req, this.token, this.opts.entra)
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://sandbox')
     const entry = logEntry(req, url)
@@ -169,11 +177,14 @@ class Cluster implements KubeCluster, Http {
       res.end(text)
     }
     try {
-      if (!authorized(req, this.token)) {
+      const who = this.authenticate(req)
+      if ('error' in who) {
+        this.store.opts.debug?.(`401 ${req.method} ${url.pathname}: ${who.error}`)
         req.resume()
         throw new ApiError(401, 'Unauthorized', 'Unauthorized')
       }
-      await route(this, req, res, url, entry, send)
+      entry.user = who.user.name
+      await route(this, req, res, url, entry, send, who.user)
     } catch (err) {
       if (err instanceof ApiError) {
         if (!res.headersSent) send(err.code, statusBody(err.code, err.reason, err.message, err.details))

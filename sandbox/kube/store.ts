@@ -2,6 +2,7 @@
 // the event history watchers replay, create/update/delete with the API server's validation and
 // defaults, and the workload "controllers" (replica hooks, Deployment/StatefulSet status).
 import { randomBytes, randomUUID } from 'node:crypto'
+import { RBAC_RESOURCES } from './rbac.ts'
 import { BUILTIN_RESOURCES, groupVersion, type ResourceType } from './resources.ts'
 import { ApiError, clone, notFound, now, qualified, type Obj } from './errors.ts'
 import { containerSpecs } from './pods.ts'
@@ -46,7 +47,7 @@ export class Store {
   readonly name: string
   readonly opts: KubeClusterOptions
   readonly hookErrors: Error[] = []
-  readonly types: ResourceType[] = [...BUILTIN_RESOURCES]
+  readonly types: ResourceType[] = [...BUILTIN_RESOURCES, ...RBAC_RESOURCES]
   readonly objects = new Map<string, KubeObject>()
   /** the world's side of each pod: readiness, exec and log handlers */
   readonly pods = new Map<string, PodRuntime>()
@@ -156,7 +157,13 @@ export class Store {
     } else delete md.namespace
     if (!md.name && md.generateName) md.name = `${md.generateName}${randomBytes(3).toString('hex').slice(0, 5)}`
     const name = String(md.name ?? '')
-    const valid = t.kind === 'Namespace' ? DNS_LABEL.test(name) && name.length <= 63 : DNS_SUBDOMAIN.test(name) && name.length <= 253
+    // RBAC objects only need a valid path segment (system:basic-user); everything else a DNS name
+    const valid =
+      t.group === 'rbac.authorization.k8s.io'
+        ? name !== '' && name !== '.' && name !== '..' && !/[/%]/.test(name)
+        : t.kind === 'Namespace'
+          ? DNS_LABEL.test(name) && name.length <= 63
+          : DNS_SUBDOMAIN.test(name) && name.length <= 253
     if (!valid) {
       const msg = name ? `${t.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 ${t.kind === 'Namespace' ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` : `${t.kind} "" is invalid: metadata.name: Required value: name or generateName is required`
       throw new ApiError(422, 'Invalid', msg, { name, kind: t.name, causes: [{ reason: name ? 'FieldValueInvalid' : 'FieldValueRequired', field: 'metadata.name' }] })
