@@ -5,7 +5,14 @@
 import { ActionError } from '../errors.ts'
 import { run, type RunOptions, type RunResult } from '../exec.ts'
 import { registerSecret } from '../secrets.ts'
-import type { KubeSession } from './aks.ts'
+
+/** What Kubectl needs to run against a cluster it opened by itself (AKS: see aks.ts). */
+export interface KubeSession {
+  kubeconfig: string
+  env: Record<string, string>
+  /** Called before every kubectl call (keeps the token file fresh). */
+  beforeCall?: () => Promise<void>
+}
 
 export interface KubeTarget {
   /** kubeconfig context (`--context`); empty = the kubeconfig's current context. */
