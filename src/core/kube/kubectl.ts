@@ -127,9 +127,10 @@ export class Kubectl {
 
   /**
    * Reads a secret and registers every decoded value (and its base64) as a secret before
-   * returning, except the keys listed in `publicKeys` (usernames, certificates).
+   * returning, except the keys `publicKeys` lists or accepts (usernames, certificates).
    */
-  async getSecret(namespace: string, name: string, publicKeys: string[] = []): Promise<Secret | undefined> {
+  async getSecret(namespace: string, name: string, publicKeys: string[] | ((key: string) => boolean) = []): Promise<Secret | undefined> {
+    const isPublic = typeof publicKeys === 'function' ? publicKeys : (k: string): boolean => publicKeys.includes(k)
     const res = await this.run(['get', 'secret', name, '-o', 'json'], namespace, { allowFailure: true })
     if (res.code !== 0) {
       if (isNotFound(res.stderr)) return undefined
@@ -142,7 +143,7 @@ export class Kubectl {
       throw new KubeError(`kubectl get secret ${name} on ${this.label} did not print JSON`)
     }
     for (const [k, v] of Object.entries(s.data ?? {})) {
-      if (publicKeys.includes(k)) continue
+      if (isPublic(k)) continue
       registerSecret(v)
       registerSecret(Buffer.from(v, 'base64').toString('utf8'))
     }
