@@ -17,6 +17,7 @@ import type { Report } from '../../core/report.ts'
 import { textTable } from '../../core/report.ts'
 import { portable, secretValues, type KubeObject, type Secret } from '../../core/kube/kubectl.ts'
 import { cassandraPods } from '../../core/kube/region.ts'
+import { ACTION_PERMISSIONS, requirePermissions } from '../../core/kube/permissions.ts'
 import { Overrides } from '../../core/overrides/overrides.ts'
 import { Nodetool, readDatastoreCredentials } from '../../core/cassandra/nodetool.ts'
 import { certFingerprint, pickSeeds, preflight, type Seed } from './plan.ts'
@@ -35,6 +36,10 @@ export async function run(): Promise<void> {
     const originalText = targetIsCopy ? undefined : target.toString()
     const originalId = target.instanceID
     if (cfg.targetInstanceId) target.setIn(['instanceID'], cfg.targetInstanceId)
+    const names = { namespace: cfg.namespace, credentialsSecret: cfg.credentialsSecret, caNamespace: cfg.caNamespace, caSecret: cfg.caSecret }
+    const need = ACTION_PERMISSIONS['configure-seed-host'](names)
+    const needTarget = ACTION_PERMISSIONS['configure-seed-host']({ ...names, namespace: cfg.targetNamespace }).target ?? []
+    await requirePermissions([{ kube: cfg.source, wanted: need.source ?? [] }, { kube: cfg.target, wanted: needTarget }], 'docs/rbac/configure-seed-host.yaml', core.info)
     const pods = await cassandraPods(cfg.source, cfg.namespace, cfg.selector)
     const ready = pods.find((p) => p.ready)
     let ring: Awaited<ReturnType<Nodetool['status']>> = []

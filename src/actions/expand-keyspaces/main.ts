@@ -16,6 +16,7 @@ import { textTable } from '../../core/report.ts'
 import { redact } from '../../core/secrets.ts'
 import { formatDuration, pollUntil } from '../../core/wait.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
+import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods } from '../../core/cassandra/nodetool.ts'
 import { checkGates, failedGates, liveNodes } from '../../core/cassandra/gates.ts'
@@ -28,6 +29,9 @@ export async function run(): Promise<void> {
     const cfg = readExpandInputs(inputs)
     const verb = cfg.mode === 'add' ? `add '${cfg.targetDc}' (RF from '${cfg.sourceDc}')` : `remove '${cfg.targetDc}'`
     core.info(`expand-keyspaces: ${verb} on ${cfg.kube.label}, namespace ${cfg.namespace}${cfg.dryRun ? ', dry run' : ''}`)
+
+    // 0. The identity holds every permission this step needs (asked, not tried).
+    await requirePermissions([{ kube: cfg.kube, wanted: ACTION_PERMISSIONS['expand-keyspaces']({ ...DEFAULT_NAMES, namespace: cfg.namespace, credentialsSecret: cfg.credentialsSecret }).source ?? [] }], 'docs/rbac/expand-keyspaces.yaml', core.info)
 
     // 1. A ready pod of the source region, and the credentials (registered as secrets at once).
     const pod = readyPod(await cassandraPods(cfg.kube, cfg.namespace, cfg.selector), cfg.kube).name

@@ -38,7 +38,7 @@ export function offlineChecks(p: PromotionPlanInput): Finding[] {
 
   for (const [name, r] of [[source, src], [target, dst]] as Array<[string, Region]>) {
     if (!r.cassandra.datacenter) err('datacenter', `${where(topo, name, 'cassandra.datacenter')} is not set`, "name the region's Cassandra datacenter, e.g. dc-1")
-    if (!r.kube.context) err('kube', `${where(topo, name, 'kube.context')} is not set`, "give the kubeconfig context of the region's cluster")
+    if (!r.kube.context && !r.aks) err('kube', `${where(topo, name, 'kube.context')} is not set`, "give the kubeconfig context of the region's cluster, or its AKS cluster as aks: { subscription, resourceGroup, name }")
     if (p.stages.network) {
       for (const field of ['subscription', 'resourceGroup', 'vnet'] as const) {
         if (!r.azure[field]) err('azure', `${where(topo, name, `azure.${field}`)} is not set (needed by the network stage)`, 'set it, or skip the network stage')

@@ -15,6 +15,7 @@ import { runAction } from '../../core/entry.ts'
 import { ActionError, PreflightError } from '../../core/errors.ts'
 import type { Kubectl, PodInfo } from '../../core/kube/kubectl.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
+import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
 import { textTable, type Cell } from '../../core/report.ts'
 import { Deadline, formatDuration } from '../../core/wait.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
@@ -46,6 +47,10 @@ export async function run(): Promise<void> {
     const deadline = new Deadline(cfg.timeoutMs)
     const mode = cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'
     core.info(`rebuild-dc: ${cfg.targetDc} from ${cfg.sourceDc}${cfg.keyspaces.length ? ` (keyspaces ${cfg.keyspaces.join(', ')})` : ''}, ${mode}${cfg.dryRun ? ', dry run' : ''}`)
+
+    // 0. The identity holds every permission this step needs, on both clusters (asked, not tried).
+    const need = ACTION_PERMISSIONS['rebuild-dc']({ ...DEFAULT_NAMES, namespace: cfg.namespace, credentialsSecret: cfg.secret }, { crd: cfg.method === 'crd' })
+    await requirePermissions([{ kube: cfg.target, wanted: need.target ?? [] }, { kube: cfg.source, wanted: need.source ?? [] }], 'docs/rbac/rebuild-dc.yaml', core.info)
 
     // One writer at a time: the Lease in the source region's cluster (not for a dry run).
     const lease = cfg.dryRun ? undefined : await acquireLease(cfg.source, { namespace: cfg.namespace, ...cfg.lease, holder: runHolder(), log: (l) => core.info(l), releaseOnSignal: false })

@@ -9,15 +9,8 @@ import { ActionError } from '../errors.ts'
 import { writeSecretFile } from '../secrets.ts'
 import type { RegionAks } from '../topology.ts'
 import { FederatedTokenFile } from './federated-token.ts'
+import type { KubeSession } from './kubectl.ts'
 import { convertKubeconfig, execUsers, findKubelogin, kubeloginEnv } from './kubelogin.ts'
-
-/** What Kubectl needs to run against a cluster it reached by itself. */
-export interface KubeSession {
-  kubeconfig: string
-  env: Record<string, string>
-  /** Called before every kubectl call (keeps the token file fresh). */
-  beforeCall?: () => Promise<void>
-}
 
 export const EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange'
 

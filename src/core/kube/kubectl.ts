@@ -3,9 +3,17 @@
 // `-o json`; secrets are registered before anything else sees them; anything secret travels on
 // stdin, never in argv.
 import { ActionError } from '../errors.ts'
-import { run, type RunOptions, type RunResult } from '../exec.ts'
+import { CommandError, run, type RunOptions, type RunResult } from '../exec.ts'
+import { describePermission, forbiddenPermission } from './permissions.ts'
 import { registerSecret } from '../secrets.ts'
-import type { KubeSession } from './aks.ts'
+
+/** What Kubectl needs to run against a cluster it opened by itself (AKS: see aks.ts). */
+export interface KubeSession {
+  kubeconfig: string
+  env: Record<string, string>
+  /** Called before every kubectl call (keeps the token file fresh). */
+  beforeCall?: () => Promise<void>
+}
 
 export interface KubeTarget {
   /** kubeconfig context (`--context`); empty = the kubeconfig's current context. */
@@ -74,12 +82,17 @@ export class Kubectl {
   }
 
   async run(args: string[], namespace?: string, o: RunOptions = {}): Promise<RunResult> {
-    if (!this.target.session) return run(this.bin, [...this.flags(namespace), ...args], o)
-    this.opened ??= this.target.session()
-    const s = await this.opened
-    await s.beforeCall?.()
-    const flags = ['--kubeconfig', s.kubeconfig, ...this.flags(namespace).filter((_, i, a) => a[i] !== '--kubeconfig' && a[i - 1] !== '--kubeconfig')]
-    return run(this.bin, [...flags, ...args], { ...o, env: { ...s.env, ...o.env } })
+    try {
+      if (!this.target.session) return await run(this.bin, [...this.flags(namespace), ...args], o)
+      this.opened ??= this.target.session()
+      const s = await this.opened
+      await s.beforeCall?.()
+      const flags = ['--kubeconfig', s.kubeconfig, ...this.flags(namespace).filter((_, i, a) => a[i] !== '--kubeconfig' && a[i - 1] !== '--kubeconfig')]
+      return await run(this.bin, [...flags, ...args], { ...o, env: { ...s.env, ...o.env } })
+    } catch (e) {
+      const denied = e instanceof CommandError ? forbiddenError(this.label, e.result.stderr) : undefined
+      throw denied ?? e
+    }
   }
 
   /** Same cluster as another Kubectl (same context and kubeconfig, or the same AKS resource). */
@@ -94,7 +107,7 @@ export class Kubectl {
     const res = await this.run(['get', ...args, '-o', 'json'], namespace, { allowFailure: true, quiet: o.quiet })
     if (res.code !== 0) {
       if (isNotFound(res.stderr)) return undefined
-      throw new KubeError(`kubectl get ${args.join(' ')} failed on ${this.label}: ${firstLine(res.stderr) || `exit ${res.code}`}`, hintFor(res.stderr))
+      throw forbiddenError(this.label, res.stderr) ?? new KubeError(`kubectl get ${args.join(' ')} failed on ${this.label}: ${firstLine(res.stderr) || `exit ${res.code}`}`, hintFor(res.stderr))
     }
     try {
       return JSON.parse(res.stdout) as T
@@ -121,7 +134,7 @@ export class Kubectl {
     const res = await this.run(['get', 'secret', name, '-o', 'json'], namespace, { allowFailure: true })
     if (res.code !== 0) {
       if (isNotFound(res.stderr)) return undefined
-      throw new KubeError(`kubectl get secret ${name} -n ${namespace} failed on ${this.label}: ${firstLine(res.stderr)}`, hintFor(res.stderr))
+      throw forbiddenError(this.label, res.stderr) ?? new KubeError(`kubectl get secret ${name} -n ${namespace} failed on ${this.label}: ${firstLine(res.stderr)}`, hintFor(res.stderr))
     }
     let s: Secret
     try {
@@ -182,6 +195,16 @@ export function inNamespace<T extends KubeObject>(obj: T, namespace?: string): T
 
 const isNotFound = (stderr: string): boolean => /\(NotFound\)|not found/i.test(stderr)
 const firstLine = (s: string): string => s.trim().split('\n')[0] ?? ''
+
+/** An RBAC denial turned into an error naming the missing permission. */
+export function forbiddenError(label: string, stderr: string): KubeError | undefined {
+  const x = forbiddenPermission(stderr)
+  if (!x) return undefined
+  return new KubeError(
+    `the API server of ${label} refused: the identity lacks the permission to ${describePermission(x)}`,
+    "grant it in the identity's Role / ClusterRole (README, 'AKS with Entra ID', docs/rbac/<action>.yaml) and re-run"
+  )
+}
 
 function hintFor(stderr: string): string | undefined {
   if (/context .* does not exist|no context exists/i.test(stderr)) return 'check the kube context name (topology regions.<r>.kube.context or the context input)'
