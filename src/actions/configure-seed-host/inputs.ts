@@ -7,6 +7,7 @@ import { readRegionInput, readTopologyInput } from '../../core/topology.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
+import type { K8sCluster } from '../../core/overrides/overrides.ts'
 
 export interface SeedConfig {
   mode: 'configure' | 'finalize'
@@ -23,6 +24,10 @@ export interface SeedConfig {
   targetDc: string
   targetRack: string
   targetInstanceId?: string
+  /** The new region's k8sCluster.name / region from the inputs or the topology; undefined: keep the file's. */
+  targetK8sCluster: K8sCluster
+  /** What a fresh copy of the source's overrides gets where neither says. */
+  derivedK8sCluster: K8sCluster
   seedCount: number
   seedHosts: string[]
   caSecret: string
@@ -35,6 +40,11 @@ export interface SeedConfig {
 }
 
 const fb = <T>(from: string, value: T | undefined) => ({ from, value })
+
+/** k8sCluster.name derived from the target's kube context, when that is a valid cluster name. */
+function derivedName(context: string | undefined): string | undefined {
+  return context !== undefined && rules.k8sClusterName.re.test(context) ? context : undefined
+}
 
 export function readSeedInputs(inputs: InputReader): SeedConfig {
   const { topology: topo } = readTopologyInput(inputs)
@@ -55,10 +65,11 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
   if (mode === 'configure' && existingOverrides.length === 0) {
     inputs.fail(new ActionError("input 'existing-overrides' is required (no existing region in the topology names an overrides file)", 'list the overrides files of the existing regions, the source region first'))
   }
+  const targetKube = readKube(inputs, 'target', target)
   const cfg: SeedConfig = {
     mode,
     source: readKube(inputs, 'source', source),
-    target: readKube(inputs, 'target', target),
+    target: targetKube,
     namespace,
     targetNamespace,
     selector: inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/, accepted: 'a label selector such as app=apigee-cassandra' }),
@@ -69,6 +80,13 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
     targetOverrides,
     targetDc: '',
     targetRack: '',
+    targetK8sCluster: {
+      name: inputs.string('target-k8s-cluster-name', { pattern: rules.k8sClusterName.re, accepted: rules.k8sClusterName.accepted, fallback: fb(`topology regions.${target?.name}.k8sCluster.name`, target?.k8sCluster.name) }),
+      region: inputs.string('target-k8s-cluster-region', { pattern: rules.region.re, accepted: rules.region.accepted, fallback: fb(`topology regions.${target?.name}.k8sCluster.region`, target?.k8sCluster.region) })
+    },
+    // for a fresh copy (which holds the source's): an AKS context is named after its cluster
+    // (az aks get-credentials), the topology's region key is the cluster's region
+    derivedK8sCluster: { name: derivedName(targetKube.target.context), region: target?.name },
     targetInstanceId: inputs.string('target-instance-id', { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, accepted: 'an instance ID: letters, digits, _ . -, at most 63' }),
     seedCount: inputs.int('seed-count', { min: 1, max: 10, default: 1 }) ?? 1,
     seedHosts: inputs.list('seed-hosts', { item: /^[0-9A-Za-z.:-]+$/, accepted: 'IP addresses or host names, comma-separated' }),
