@@ -37,6 +37,11 @@ export const rules = {
     re: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
     accepted: 'a Kubernetes name (RFC 1123 label: lowercase letters, digits, -, at most 63)'
   },
+  k8sClusterName: {
+    // AKS and GKE cluster names (the overrides' k8sCluster.name)
+    re: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    accepted: 'a cluster name: 1-63 letters, digits, _ . -, starting with a letter or digit'
+  },
   kubeContext: {
     re: /^[^\s'"`$\\]{1,253}$/,
     accepted: 'a kubeconfig context name without spaces or quotes'

@@ -29,6 +29,11 @@ export interface RegionCassandra {
   rack?: string
   overrides?: string
 }
+/** The k8sCluster block the region's overrides carry (Apigee: the cluster the runtime registers as). */
+export interface RegionK8sCluster {
+  name?: string
+  region?: string
+}
 export interface RegionIngress {
   url?: string
   /** How to recognise a response from this region: a regex on the body... */
@@ -48,6 +53,7 @@ export interface Region {
   kube: RegionKube
   aks?: RegionAks
   cassandra: RegionCassandra
+  k8sCluster: RegionK8sCluster
   ingress: RegionIngress
   service: RegionService
 }
@@ -167,7 +173,7 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
         c.err(p, 'must be a mapping', 'give azure:, kube:, cassandra: ... under each region')
         continue
       }
-      c.unknown(raw, p, ['azure', 'kube', 'aks', 'cassandra', 'ingress', 'service'])
+      c.unknown(raw, p, ['azure', 'kube', 'aks', 'cassandra', 'k8sCluster', 'ingress', 'service'])
       const az = c.obj(raw, 'azure', p)
       c.unknown(az, `${p}.azure`, ['subscription', 'resourceGroup', 'vnet', 'nsg', 'addressSpace'])
       const kube = c.obj(raw, 'kube', p)
@@ -175,6 +181,8 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
       const aks = readAks(c, raw, p, az)
       const cr = c.obj(raw, 'cassandra', p)
       c.unknown(cr, `${p}.cassandra`, ['datacenter', 'rack', 'overrides'])
+      const k8s = c.obj(raw, 'k8sCluster', p)
+      c.unknown(k8s, `${p}.k8sCluster`, ['name', 'region'])
       const ing = c.obj(raw, 'ingress', p)
       c.unknown(ing, `${p}.ingress`, ['url', 'body', 'header', 'json'])
       const svc = c.obj(raw, 'service', p)
@@ -197,6 +205,10 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
           datacenter: c.str(cr, 'datacenter', `${p}.cassandra`, rules.datacenter),
           rack: c.str(cr, 'rack', `${p}.cassandra`, rules.rack),
           overrides: c.str(cr, 'overrides', `${p}.cassandra`)
+        },
+        k8sCluster: {
+          name: c.str(k8s, 'name', `${p}.k8sCluster`, rules.k8sClusterName),
+          region: c.str(k8s, 'region', `${p}.k8sCluster`, rules.region)
         },
         ingress: {
           url: c.str(ing, 'url', `${p}.ingress`),
@@ -275,7 +287,7 @@ export function regionOf(topo: Topology | undefined, name: string, input: string
 }
 
 export function emptyRegion(name: string): Region {
-  return { name, azure: {}, kube: {}, cassandra: {}, ingress: {}, service: {} }
+  return { name, azure: {}, kube: {}, cassandra: {}, k8sCluster: {}, ingress: {}, service: {} }
 }
 
 /** Input 'topology': its path and the parsed file; a file that does not load is recorded on the

@@ -68,6 +68,12 @@ describe('preflight', () => {
     const errs = preflight({ ...base, targetDc: 'dc-1', targetIsCopy: true, target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n  datacenter: dc-1\n') }).map((e) => e.message)
     expect(errs).toEqual([expect.stringMatching(/'dc-1' is the datacenter of an existing region \(east.yaml\)/), expect.stringMatching(/'dc-1' is already in the ring/)])
   })
+  it('refuses a target whose k8sCluster is the one of an existing region, naming the inputs that fix it', () => {
+    const east = Overrides.parse('instanceID: a\nk8sCluster:\n  name: aks-east\n  region: eastus\ncassandra:\n  hostNetwork: true\n  clusterName: c1\n', 'east.yaml')
+    const errs = preflight({ ...base, existing: [east], target: tgt('instanceID: b\nk8sCluster:\n  name: aks-east\n  region: eastus\ncassandra:\n  clusterName: c1\n') }).map((e) => e.describe())
+    expect(errs).toEqual([expect.stringMatching(/west.yaml: k8sCluster \(name 'aks-east', region 'eastus'\) equals the k8sCluster of east.yaml[\s\S]*fix: .*'target-k8s-cluster-name' and 'target-k8s-cluster-region'/)])
+    expect(preflight({ ...base, existing: [east], target: tgt('instanceID: b\nk8sCluster:\n  name: aks-west\n  region: westus\ncassandra:\n  clusterName: c1\n') })).toEqual([])
+  })
   it('accepts the new DC in the ring on a re-run (the target overrides already name it)', () => {
     expect(preflight({ ...base, ring: [...ring, node('10.2.0.1', 'ra-1', 'dc-2')], target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n  datacenter: dc-2\n') })).toEqual([])
   })

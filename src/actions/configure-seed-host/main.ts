@@ -2,9 +2,9 @@
 //   1. Read: the existing regions' overrides, the source region's Cassandra pods and ring, the
 //      CA secret on both clusters, the new region's overrides (or a copy of the source's).
 //   2. Preflight (nothing changed before all pass): hostNetwork on everywhere, one clusterName,
-//      a distinct instanceID, the new datacenter not yet in the ring, source pods ready.
+//      a distinct instanceID and k8sCluster, the new datacenter not yet in the ring, source pods ready.
 //   3. Pick seed hosts (ready, UN, spread over racks; node IPs with hostNetwork) and write the
-//      new region's overrides (multiRegionSeedHost, datacenter, rack, hostNetwork), comments kept.
+//      new region's overrides (k8sCluster, multiRegionSeedHost, datacenter, rack, hostNetwork), comments kept.
 //   4. Copy the namespace and the CA secret to the new cluster; verify the CA fingerprints match.
 // mode finalize: remove multiRegionSeedHost again and run the caller's re-apply command.
 import { resolve as resolvePath } from 'node:path'
@@ -40,6 +40,8 @@ export async function run(): Promise<void> {
     const need = ACTION_PERMISSIONS['configure-seed-host'](names)
     const needTarget = ACTION_PERMISSIONS['configure-seed-host']({ ...names, namespace: cfg.targetNamespace }).target ?? []
     await requirePermissions([{ kube: cfg.source, wanted: need.source ?? [] }, { kube: cfg.target, wanted: needTarget }], 'docs/rbac/configure-seed-host.yaml', core.info)
+    const k8s = cfg.targetK8sCluster
+    const k8sChanged = target.setK8sCluster(targetIsCopy ? { name: k8s.name ?? cfg.derivedK8sCluster.name, region: k8s.region ?? cfg.derivedK8sCluster.region } : k8s)
     const pods = await cassandraPods(cfg.source, cfg.namespace, cfg.selector)
     const ready = pods.find((p) => p.ready)
     let ring: Awaited<ReturnType<Nodetool['status']>> = []
@@ -87,7 +89,7 @@ export async function run(): Promise<void> {
     }
 
     // 3. The new region's overrides.
-    const changedKeys = target.setSeed({ seedHosts: seeds.map((s) => s.ip), datacenter: cfg.targetDc, rack: cfg.targetRack })
+    const changedKeys = [...k8sChanged, ...target.setSeed({ seedHosts: seeds.map((s) => s.ip), datacenter: cfg.targetDc, rack: cfg.targetRack })]
     const writeFile = target.toString() !== originalText
     if (target.instanceID !== originalId) changedKeys.unshift('instanceID')
     core.info('seed hosts:\n' + textTable(['pod', 'address', 'rack'], seeds.map((s) => [s.pod, s.ip, s.rack])))

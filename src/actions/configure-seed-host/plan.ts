@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto'
 import { ActionError } from '../../core/errors.ts'
 import type { PodInfo } from '../../core/kube/kubectl.ts'
-import type { Overrides } from '../../core/overrides/overrides.ts'
+import { k8sClusterClash, type Overrides } from '../../core/overrides/overrides.ts'
 import type { RingNode } from '../../core/cassandra/status.ts'
 
 // Seed choice lives in src/core (the root preflight shows the same candidates).
@@ -54,6 +54,8 @@ export function preflight(i: PreflightInput): ActionError[] {
       )
     }
   }
+  const clash = k8sClusterClash(t, i.existing, "give the new region its own cluster with inputs 'target-k8s-cluster-name' and 'target-k8s-cluster-region' (or topology regions.<target>.k8sCluster)")
+  if (clash) errs.push(clash)
   const existingDcs = i.existing.map((o) => o.cassandra.datacenter)
   if (existingDcs.includes(i.targetDc)) {
     errs.push(new ActionError(`datacenter '${i.targetDc}' is the datacenter of an existing region (${i.existing.filter((o) => o.cassandra.datacenter === i.targetDc).map((o) => o.path).join(', ')})`, 'give the new region its own datacenter name (target-datacenter)'))
