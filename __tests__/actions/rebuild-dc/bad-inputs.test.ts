@@ -35,7 +35,9 @@ const cases: [string, Record<string, string>, RegExp][] = [
   ['bad source context beside a kubeconfig', { ...dcs, 'source-context': 'a b', 'source-kubeconfig': join(dir, 'kc') }, /input 'source-context': 'a b' is not valid\n\s+fix: a kubeconfig context name/],
   ['same datacenters', { 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-1' }, /source and target datacenter are both 'dc-1'/],
   ['unknown method', { ...dcs, method: 'operator' }, /input 'method': not one of the choices \(got 'operator'\)\n\s+fix: one of nodetool, crd/],
-  ['timeout malformed', { ...dcs, timeout: '6 hours' }, /input 'timeout': not a duration \(got '6 hours'\)/]
+  ['timeout malformed', { ...dcs, timeout: '6 hours' }, /input 'timeout': not a duration \(got '6 hours'\)/],
+  ['spot check over its key bound', { ...dcs, 'spot-check-keys': '5000' }, /input 'spot-check-keys': out of range 1..2000 \(got '5000'\)\n\s+fix: a whole number in 1..2000/],
+  ['spot check rate not a number', { ...dcs, 'spot-check-rate': 'fast' }, /input 'spot-check-rate': not a whole number \(got 'fast'\)/]
 ]
 
 const errorLines = (stdout: string): string =>

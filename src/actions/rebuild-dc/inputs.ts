@@ -41,6 +41,8 @@ export interface RebuildConfig {
   stateDir: string
   verify: boolean
   spotCheckTables: number
+  spotCheckKeys: number
+  spotCheckRate: number
   minLoadRatio: number
   repair: boolean
   dryRun: boolean
@@ -97,6 +99,8 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
     stateDir: inputs.string('state-dir', { pattern: stateDirRe, accepted: 'an absolute path inside the pod (letters, digits, _ . / -)' }) ?? '/tmp/mr-actions-rebuild',
     verify: inputs.bool('verify', { default: true }),
     spotCheckTables: inputs.int('spot-check-tables', { min: 0, max: 10_000, default: 50 }) ?? 50,
+    spotCheckKeys: inputs.int('spot-check-keys', { min: 1, max: 2_000, default: 1_000 }) ?? 1_000,
+    spotCheckRate: inputs.int('spot-check-rate', { min: 1, max: 10_000, default: 100 }) ?? 100,
     minLoadRatio: inputs.number('min-load-ratio', { min: 0, max: 10, default: 0.5 }) ?? 0.5,
     repair: inputs.bool('repair'),
     dryRun: inputs.bool('dry-run'),
