@@ -77,6 +77,18 @@ describe('preflight', () => {
   it('accepts the new DC in the ring on a re-run (the target overrides already name it)', () => {
     expect(preflight({ ...base, ring: [...ring, node('10.2.0.1', 'ra-1', 'dc-2')], target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n  datacenter: dc-2\n') })).toEqual([])
   })
+  // a new run of the workflow: fresh checkout, the overrides file is a copy again
+  const newRegionPod = (i: number): PodInfo => ({ ...pod(i), podIP: `10.2.0.${i + 1}`, hostIP: `10.2.0.${i + 1}` })
+  const copy = { ...base, targetIsCopy: true, target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n') }
+  it('accepts the new DC in the ring on a new run when every node of it is a pod of the new region', () => {
+    const r = [...ring, node('10.2.0.1', 'ra-1', 'dc-2'), node('10.2.0.2', 'ra-1', 'dc-2')]
+    expect(preflight({ ...copy, ring: r, targetPods: [newRegionPod(0), newRegionPod(1)] })).toEqual([])
+  })
+  it('refuses, naming only it, a node of the new DC that no pod of the new region accounts for', () => {
+    const r = [...ring, node('10.2.0.1', 'ra-1', 'dc-2'), node('10.2.0.9', 'ra-1', 'dc-2', 'D')]
+    const errs = preflight({ ...copy, ring: r, targetPods: [newRegionPod(0)] }).map((e) => e.message)
+    expect(errs).toEqual([expect.stringMatching(/^datacenter 'dc-2' is already in the ring \(10.2.0.9 DN\)$/)])
+  })
 })
 
 describe('certFingerprint', () => {

@@ -54,10 +54,11 @@ export async function run(): Promise<void> {
     const nsSource = cfg.copyNamespace ? await cfg.source.getNamespace(cfg.namespace) : undefined
     const nsTarget = cfg.copyNamespace ? await cfg.target.getNamespace(cfg.targetNamespace) : undefined
     const caNsTarget = caTarget ? true : await cfg.target.getNamespace(cfg.caNamespace)
-    const targetPods = caTarget ? await cfg.target.getPods(cfg.targetNamespace, cfg.selector) : []
+    // the new region's pods: they decide replace-ca auto, and whether a new DC in the ring is ours (a resumed promotion)
+    const targetPods = caTarget || ring.some((n) => n.datacenter === cfg.targetDc) ? await cfg.target.getPods(cfg.targetNamespace, cfg.selector) : []
 
     // 2. Preflight.
-    const problems = preflight({ existing, target, targetIsCopy, targetDc: cfg.targetDc, ring, sourcePods: pods, seedCount: cfg.seedCount })
+    const problems = preflight({ existing, target, targetIsCopy, targetDc: cfg.targetDc, ring, sourcePods: pods, targetPods, seedCount: cfg.seedCount })
     const hostNetwork = existing[0].cassandra.hostNetwork === true
     const seeds: Seed[] = cfg.seedHosts.length
       ? cfg.seedHosts.map((ip) => ({ pod: '(input)', ip, rack: ring.find((n) => n.address === ip)?.rack ?? '?' }))
@@ -139,6 +140,15 @@ function caPem(s: Secret): string {
 }
 
 async function finalize(cfg: SeedConfig, report: Report): Promise<void> {
+  if (cfg.dryRun && !existsSync(cfg.targetOverrides)) {
+    // a dry run of a whole promotion: the seed stage (a dry run too) wrote no file
+    report.status = 'planned'
+    report.output('overrides-path', cfg.targetOverrides)
+    report.output('seed-hosts', '')
+    report.output('changes', 0)
+    report.note(`Dry run: ${cfg.targetOverrides} does not exist yet (the seed stage writes it). Once it has, finalize removes its cassandra.multiRegionSeedHost${cfg.reapplyCommand ? ' and runs the re-apply command' : ' (then re-apply the file yourself)'}.`)
+    return
+  }
   const o = Overrides.load(cfg.targetOverrides, 'target overrides file')
   const had = o.cassandra.multiRegionSeedHost
   core.info(`configure-seed-host finalize: ${cfg.targetOverrides}: multiRegionSeedHost ${had ? `'${had}' -> removed` : 'not set'}${cfg.dryRun ? ', dry run' : ''}`)

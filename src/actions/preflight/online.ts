@@ -16,6 +16,7 @@ import { datacenters, gateAllUN, gateSchema } from '../../core/cassandra/gates.t
 import { KEYSPACES_QUERY, altered, planReplication, showReplication, toKeyspaces, type KeyspaceRow, type Plan } from '../../core/cassandra/keyspaces.ts'
 import { schemaVersions, unreachableNodes, type ClusterDescription, type RingNode } from '../../core/cassandra/status.ts'
 import { pickSeeds, type Seed } from '../../core/cassandra/seeds.ts'
+import { targetDcNodes } from '../../core/cassandra/resume.ts'
 import { Overrides } from '../../core/overrides/overrides.ts'
 import type { Region, Topology } from '../../core/topology.ts'
 import type { Finding } from './checks.ts'
@@ -199,6 +200,8 @@ export interface RingReading {
   plan?: Plan
   targetNodes: number
   hostNetwork: boolean
+  /** Cassandra pods of the target region's cluster (a resumed promotion's new datacenter). */
+  targetPods?: PodInfo[]
 }
 
 const nodeName = (n: RingNode): string => `${n.address} (${n.datacenter}/${n.rack}, ${n.status}${n.state})`
@@ -218,7 +221,16 @@ export function evaluateRing(region: string, sourceDc: string, targetDc: string,
   if (x.ring.length && !dcs.includes(sourceDc)) {
     findings.push(err('datacenter', `source datacenter '${sourceDc}' is not in the ring of region ${region} (datacenters: ${dcs.join(', ')})`, `set regions.${region}.cassandra.datacenter to the datacenter its nodes run in`))
   }
-  const stale = x.ring.filter((n) => n.datacenter === targetDc)
+  const { ours, stale } = targetDcNodes(x.ring, targetDc, x.targetPods ?? [])
+  if (ours.length) {
+    findings.push(
+      warn(
+        'datacenter',
+        `target datacenter '${targetDc}' is already in the ring with ${ours.length} node(s) of the new region: ${ours.map(nodeName).join(', ')}`,
+        'an earlier run got past the install stage: this run resumes, and each stage does only what is left'
+      )
+    )
+  }
   if (stale.length) {
     findings.push(
       err(
@@ -246,7 +258,7 @@ export function evaluateRing(region: string, sourceDc: string, targetDc: string,
     datacenters: per,
     schemaVersions: schemaVersions(x.describe),
     unreachable: unreachableNodes(x.describe),
-    targetDcNodes: stale.map((n) => n.address),
+    targetDcNodes: [...ours, ...stale].map((n) => n.address),
     seeds,
     keyspaces: x.plan && {
       alter: altered(x.plan).length,
@@ -312,6 +324,8 @@ export async function runCassandra(topo: Topology, source: string, target: strin
   // The ring first, then the keyspaces: a CQL failure (e.g. system_auth without quorum while a
   // node is down) must not hide what the ring says.
   const [ring, describe] = await Promise.all([nodetool.status(ready.name, { quiet: true }), nodetool.describeCluster(ready.name, { quiet: true })])
+  // the new region's own pods: a resumed promotion finds them in the ring already
+  const targetPods = dst.kube.context ? await kubeOf(dst).getPods(dst.kube.namespace ?? topo.cassandra.namespace, POD_SELECTOR).catch(() => []) : []
   const planned = plannedNodes(topo, src, dst, workspace, ring.filter((n) => n.datacenter === sourceDc).length)
   let plan: Plan | undefined
   const findings: Finding[] = []
@@ -321,6 +335,6 @@ export async function runCassandra(topo: Topology, source: string, target: strin
   } catch (e) {
     findings.push(asFinding('keyspaces', e))
   }
-  const e = evaluateRing(source, sourceDc, targetDc, { pods, ring, describe, plan, targetNodes: planned.n, hostNetwork }, ready.name)
+  const e = evaluateRing(source, sourceDc, targetDc, { pods, ring, describe, plan, targetNodes: planned.n, hostNetwork, targetPods }, ready.name)
   return { findings: [...findings, ...e.findings], facts: e.facts, plannedFrom: planned.from, plan }
 }

@@ -60,6 +60,9 @@ export async function run(): Promise<void> {
 async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, mode, lease }: { t0: number; deadline: Deadline; mode: string; lease?: HeldLease }): Promise<void> {
   // 1. The new DC's nodes and their pods.
   const kube = cfg.target
+  // A dry run of a whole promotion reaches this stage before its install has run: say what the
+  // real run will do then (it finds the nodes in the ring).
+  if (cfg.dryRun && (await kube.getPods(cfg.namespace, cfg.selector)).length === 0) return planBeforeInstall(cfg, report, t0)
   const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
   const ready = [readyPod(pods, kube)]
   const creds = await credentials(cfg, kube)
@@ -83,7 +86,10 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   })
   const scope = rebuildScope(keyspaces, cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
   if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
-  if (scope.missing.length) {
+  if (scope.missing.length && cfg.dryRun) {
+    // a dry run of a whole promotion: the expand stage before this one adds them
+    report.note(`Keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: the real run needs expand-keyspaces first, and then rebuilds them too.`)
+  } else if (scope.missing.length) {
     gateErrors.push(
       new PreflightError(
         `keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: a rebuild now would stream nothing for them`,
@@ -171,6 +177,17 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
 }
 
 type ReportLike = Parameters<Parameters<typeof runAction>[1]>[0]['report']
+
+async function planBeforeInstall(cfg: RebuildConfig, report: ReportLike, t0: number): Promise<void> {
+  const sourcePods = cfg.sameCluster ? [] : await cfg.source.getPods(cfg.namespace, cfg.selector).catch(() => [])
+  const nodes = sourcePods.length ? `its ${sourcePods.length} node(s) (as many as the source region runs)` : 'each of its nodes'
+  const how = cfg.method === 'crd' ? 'through a CassandraDataReplication applied in the new region' : `with nodetool rebuild ${rebuildArgs({ sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }).join(' ')}, ${cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'}`
+  core.info(`no Cassandra pod of ${cfg.targetDc} on ${cfg.target.label} yet: the install stage has not run`)
+  report.status = 'planned'
+  report.table('Plan', ['datacenter', 'action', 'detail'], [[cfg.targetDc, 'rebuild', `${nodes} from ${cfg.sourceDc} ${how}`]])
+  report.note(`Dry run: '${cfg.targetDc}' has no Cassandra pod on ${cfg.target.label} yet (the install stage runs before this one). Once it is installed and its keyspaces expanded, the real run rebuilds ${nodes} from '${cfg.sourceDc}'; nothing was started.`)
+  setOutputs(report, [], [], 0, t0)
+}
 
 const gateFailure = (errors: ActionError[]): ActionError => (errors.length === 1 ? errors[0] : new PreflightError(errors.map((e) => e.describe()).join('\n')))
 
