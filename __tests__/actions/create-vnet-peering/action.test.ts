@@ -105,6 +105,38 @@ describe('create-vnet-peering against the ARM double', () => {
     expect(t.arm.writes()).toEqual([])
   })
 
+  it('mode remove deletes both peerings and only our NSG rules; a re-run makes 0 writes', async () => {
+    t = await twoRegions(['10.1.0.0/16', 'fd00:db8:1::/48'], ['10.2.0.0/16', 'fd00:db8:2::/48'])
+    expect((await run(t.arm, t.inputs)).code).toBe(0)
+    const nsg = (rg: string, name: string, sub: string) => t.arm.world.nsgs.get(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkSecurityGroups/${name}`.toLowerCase())!.rules
+    // Someone else's rules: one unrelated, one under our name pattern but without our mark.
+    const theirs = { protocol: 'Tcp', access: 'Allow', direction: 'Inbound', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefix: '10.9.0.0/16', destinationAddressPrefix: '*', provisioningState: 'Succeeded' as const, etag: 1 }
+    nsg('rg-east', 'nsg-east', S1).set('allow-ssh', { ...theirs, name: 'allow-ssh', priority: 300 })
+    const westRules = nsg('rg-west', 'nsg-west', S2)
+    westRules.set('allow-cassandra-from-vnet-east-ipv6', { ...westRules.get('allow-cassandra-from-vnet-east-ipv6')!, description: 'hand-made' })
+    t.arm.clearLog()
+    const r = await run(t.arm, { ...t.inputs, mode: 'remove' })
+    expect(errorText(r.stdout)).toBe('')
+    expect(r.code).toBe(0)
+    expect(t.arm.writes().map((e) => `${e.method} ${e.path.split('/').slice(-1)[0]}`)).toEqual([
+      'DELETE vnet-east-to-vnet-west',
+      'DELETE vnet-west-to-vnet-east',
+      'DELETE allow-cassandra-from-vnet-west',
+      'DELETE allow-cassandra-from-vnet-west-ipv6',
+      'DELETE allow-cassandra-from-vnet-east'
+    ])
+    expect(r.stdout).toContain("left alone: rule allow-cassandra-from-vnet-east-ipv6 in nsg-west: not created by mr-actions")
+    expect(t.arm.world.vnet(t.east.id)!.peerings.size).toBe(0)
+    expect(t.arm.world.vnet(t.west.id)!.peerings.size).toBe(0)
+    expect([...nsg('rg-east', 'nsg-east', S1).keys()]).toEqual(['allow-ssh'])
+    expect([...westRules.keys()]).toEqual(['allow-cassandra-from-vnet-east-ipv6'])
+    t.arm.clearLog()
+    const again = await run(t.arm, { ...t.inputs, mode: 'remove' })
+    expect(again.code).toBe(0)
+    expect(t.arm.writes()).toEqual([])
+    expect(again.outputs.writes).toBe('0')
+  })
+
   it('refuses a same-name peering that points at another remote before any write', async () => {
     t = await twoRegions()
     const old = t.arm.world.addVnet({ subscription: S1, resourceGroup: 'rg-east', name: 'vnet-old', addressPrefixes: ['172.16.0.0/16'] })

@@ -88,7 +88,12 @@ describe('planReplication remove', () => {
     const two = toKeyspaces(rows.map((r) => (r.replication.class === NTS ? { ...r, replication: { ...r.replication, 'dc-2': '1' } } : r)))
     const p = planReplication(two, { ...rm, targetNodes: 1, targetLiveNodes: 1 })
     expect(altered(p).map((i) => i.keyspace)).not.toContain('system_auth')
-    expect(p.items.find((i) => i.keyspace === 'system_auth')).toMatchObject({ action: 'skip', warning: expect.stringMatching(/decommission its nodes, then run mode remove again/) })
+    expect(p.items.find((i) => i.keyspace === 'system_auth')).toMatchObject({ action: 'skip', warning: expect.stringMatching(/decommission its nodes \(or removenode the ones that are gone\), then run mode remove again/) })
+  })
+  it('keeps system_auth while the DC still has nodes in the ring, even down ones; removes it once they are gone', () => {
+    const two = toKeyspaces(rows.map((r) => (r.replication.class === NTS ? { ...r, replication: { ...r.replication, 'dc-2': '1' } } : r)))
+    expect(altered(planReplication(two, { ...rm, targetNodes: 2, targetLiveNodes: 0 })).map((i) => i.keyspace)).not.toContain('system_auth')
+    expect(altered(planReplication(two, { ...rm, targetNodes: 0, targetLiveNodes: 0 })).map((i) => i.keyspace)).toContain('system_auth')
   })
   it('refuses to leave a keyspace without replicas', () => {
     const only = toKeyspaces([{ keyspace_name: 'k', replication: { class: NTS, 'dc-2': '3' } }])

@@ -8,6 +8,8 @@ import type { PeeringOptions, Role, Side } from '../../core/azure/peering-plan.t
 import { readAzureInputs, type AzureInputs } from '../../core/azure/settings.ts'
 
 export interface PeeringConfig {
+  /** create (peer + open ports) or remove (delete both peerings and our rules: a region's decommission) */
+  mode: 'create' | 'remove'
   source: Side
   target: Side
   options: PeeringOptions
@@ -94,9 +96,10 @@ export function readPeeringInputs(inputs: InputReader): PeeringConfig {
   const ports = inputs.ports('ports', { default: [7000, 7001] })
   const timeoutMs = inputs.duration('timeout', { default: 600_000, minMs: 1000, maxMs: 6 * 3600_000 }) ?? 600_000
   const dryRun = inputs.bool('dry-run', { default: false })
+  const mode = inputs.choice('mode', ['create', 'remove'] as const, { default: 'create' }) ?? 'create'
 
   // Cloud endpoints: inputs, else the topology's azure: section (sovereign clouds, private CAs).
   const azure = readAzureInputs(inputs, topology)
   inputs.done()
-  return { source, target, options, ports, timeoutMs, dryRun, azure, topology }
+  return { mode, source, target, options, ports, timeoutMs, dryRun, azure, topology }
 }

@@ -14,6 +14,7 @@ import { planNsgRules, type ExistingRule } from '../../core/azure/nsg-plan.ts'
 import type { NetworkApi } from '../../core/azure/client.ts'
 import type { PlacedRule } from '../../core/azure/apply.ts'
 import { readPeeringInputs } from './inputs.ts'
+import { removeNetwork } from './remove.ts'
 
 const ROLES: Role[] = ['source', 'target']
 
@@ -21,13 +22,14 @@ export async function run(): Promise<void> {
   await runAction('create-vnet-peering', async ({ inputs, report }) => {
     const cfg = readPeeringInputs(inputs)
     const { source, target } = cfg
-    core.info(`create-vnet-peering: ${source.vnet} (${source.resourceGroup}) <-> ${target.vnet} (${target.resourceGroup}), ports ${cfg.ports.join(',')}${cfg.dryRun ? ', dry run' : ''}`)
+    core.info(`create-vnet-peering${cfg.mode === 'remove' ? ' (mode remove)' : ''}: ${source.vnet} (${source.resourceGroup}) <-> ${target.vnet} (${target.resourceGroup}), ports ${cfg.ports.join(',')}${cfg.dryRun ? ', dry run' : ''}`)
 
     // The Azure SDK is loaded only now, after the inputs are known to be good.
     const [{ connect }, { applyPeering, applyRules, describeState }] = await Promise.all([import('../../core/azure/client.ts'), import('../../core/azure/apply.ts')])
     const azure = connect(cfg.azure)
     core.info(`authenticating with ${azure.credential.description}; ARM endpoint ${cfg.azure.endpoint}${cfg.azure.caFrom ? `, extra CA ${cfg.azure.caFrom}` : ''}`)
     const apis: Record<Role, NetworkApi> = { source: azure.forSubscription(source.subscription), target: azure.forSubscription(target.subscription) }
+    if (cfg.mode === 'remove') return removeNetwork(cfg, apis, report)
 
     // 1. Read both VNets and NSGs.
     const sides = { source, target }

@@ -20,6 +20,7 @@ export interface ExistingRule {
   destinationAddressPrefixes?: string[]
   destinationPortRange?: string
   destinationPortRanges?: string[]
+  description?: string
 }
 
 export interface RuleSpec {
@@ -46,6 +47,8 @@ export interface RuleAction {
 }
 
 export const PRIORITY_BASE = 1000
+/** In the description of every rule this suite creates: mode remove deletes only rules carrying it. */
+export const OWNER_MARK = '(mr-actions create-vnet-peering)'
 const MAX_PRIORITY = 4096
 
 /** [7000, 7001, 9042] -> ['7000-7001', '9042'] */
@@ -157,7 +160,7 @@ export function planNsgRule(i: NsgRuleInput): RuleAction {
     sourceAddressPrefixes: [...i.sourcePrefixes],
     destinationAddressPrefixes: [...i.destinationPrefixes],
     destinationPortRanges: portRanges(i.ports),
-    description: `Cassandra inter-node traffic from peered VNet ${i.peerVnet} (mr-actions create-vnet-peering)`
+    description: `Cassandra inter-node traffic from peered VNet ${i.peerVnet} ${OWNER_MARK}`
   }
   const base = { nsgId: i.nsgId, nsgName: i.nsgName, rule, shadowedBy: shadowing(i.existing, rule) }
   if (!found) return { ...base, kind: 'create', reason: `new rule at free priority ${priority}` }

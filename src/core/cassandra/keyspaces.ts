@@ -47,7 +47,7 @@ export interface PlanOptions {
   targetDc: string
   /** Nodes of the target DC in the ring (caps the default RF). */
   targetNodes: number
-  /** Live (UN) nodes of the target DC (remove: system_auth must keep a DC with live nodes). */
+  /** Live (UN) nodes of the target DC (remove: system_auth keeps a DC that still has nodes). */
   targetLiveNodes?: number
   /** RF for the target DC for every keyspace (overrides the default). */
   rf?: number
@@ -157,11 +157,12 @@ function planAdd(ks: Keyspace, o: PlanOptions): PlanItem {
 function planRemove(ks: Keyspace, o: PlanOptions): PlanItem {
   if (ks.strategy !== 'NetworkTopologyStrategy') return item(ks, 'skip', `${ks.strategy}: not per datacenter`)
   if (ks.options[o.targetDc] === undefined) return item(ks, 'unchanged', `does not replicate to '${o.targetDc}'`)
-  if (ks.name === SYSTEM_AUTH && (o.targetLiveNodes ?? 0) > 0) {
-    // Cassandra 4.1+: "Following datacenters have active nodes and must be present in replication
-    // options for keyspace system_auth".
-    return item(ks, 'skip', `'${o.targetDc}' still has ${o.targetLiveNodes} live node(s)`, {
-      warning: `system_auth keeps '${o.targetDc}' while that datacenter has live nodes (Cassandra refuses otherwise): decommission its nodes, then run mode remove again`
+  if (ks.name === SYSTEM_AUTH && (o.targetNodes > 0 || (o.targetLiveNodes ?? 0) > 0)) {
+    // Last, and only once the DC's nodes are gone from the ring: Cassandra 4.1+ refuses it while
+    // they are live ("Following datacenters have active nodes and must be present in replication
+    // options for keyspace system_auth"), and a down node that comes back would reject logins.
+    return item(ks, 'skip', `'${o.targetDc}' still has ${o.targetNodes} node(s) in the ring (${o.targetLiveNodes ?? 0} live)`, {
+      warning: `system_auth keeps '${o.targetDc}' while that datacenter has nodes in the ring (Cassandra 4.1+ refuses otherwise): decommission its nodes (or removenode the ones that are gone), then run mode remove again`
     })
   }
   const after = { ...ks.options }
