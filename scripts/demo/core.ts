@@ -139,7 +139,7 @@ export class Demo {
         const d = drilled.find((r) => r.outputs['failover-ms'] !== undefined)
         const stepOut = d?.steps.find((s) => s.result)?.result?.outputs ?? {}
         if (stepOut['failover-ms']) {
-          const truth = (await (await fetch(`${sb.ingressUrl}/__admin/truth`)).json()) as Array<{ at: number; region: string; event: string }>
+          const truth = (await (await fetch(`${sb.world.state.traffic!.adminUrl}/truth`)).json()) as Array<{ at: number; region: string; event: string }>
           const faultAt = Number(stepOut['fault-at'])
           const lost = truth.find((e) => e.region === SOURCE && e.event === 'capacity-lost' && e.at >= faultAt)
           result.drill = { measuredMs: Number(stepOut['failover-ms']), truthMs: lost ? lost.at - faultAt : undefined }
@@ -227,7 +227,7 @@ export class Demo {
   }
 
   private async replicas(sb: Sandbox): Promise<DemoResult['afterDrill']> {
-    const running = (await (await fetch(`${sb.ingressUrl}/__admin/replicas`)).json()) as Record<string, number>
+    const running = (await (await fetch(`${sb.world.state.traffic!.adminUrl}/replicas`)).json()) as Record<string, number>
     const outp: DemoResult['afterDrill'] = {}
     for (const r of sb.world.state.regions) {
       const { stdout } = await exec(join(ROOT, '.cache/bin/kubectl'), ['--context', r.context, '-n', sb.world.state.namespace, 'get', `deployment/${SERVICE}`, '-o', 'json'], { env: { ...process.env, ...sb.env } })
