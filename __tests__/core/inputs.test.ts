@@ -1,8 +1,47 @@
 import { ActionError, InputError, InputErrors } from '../../src/core/errors.ts'
 import { InputReader, isCidr, parsePorts, splitList } from '../../src/core/inputs.ts'
 import { rules } from '../../src/core/patterns.ts'
+import { fromRegion, readRegionInput, parseTopology } from '../../src/core/topology.ts'
 
 const reader = (values: Record<string, string>): InputReader => new InputReader((n) => values[n] ?? '')
+
+describe('InputReader: one error per mistake', () => {
+  const topo = parseTopology('regions:\n  eastus: { cassandra: { datacenter: dc-1 } }\n  westeurope: { cassandra: { datacenter: dc-2 } }\n', 't.yml')
+  const errors = (r: InputReader): string[] => {
+    try {
+      r.done()
+      return []
+    } catch (e) {
+      return e instanceof InputErrors ? e.errors.map((x) => x.message) : [(e as Error).message]
+    }
+  }
+  const dcOf = (r: InputReader, input: string, region: ReturnType<typeof readRegionInput>): string | undefined =>
+    r.string(input, { required: true, fallback: fromRegion(region, 'cassandra.datacenter', region?.cassandra.datacenter) })
+  it('an unknown or malformed region is the only error: the fields it would fill are not also missing', () => {
+    for (const [value, message] of [
+      ['mars', "input 'target-region': region 'mars' is not in topology t.yml"],
+      ['West Europe', "input 'target-region': 'West Europe' is not valid"]
+    ]) {
+      const r = reader({ 'target-region': value })
+      const region = readRegionInput(r, topo, 'target-region')
+      expect(dcOf(r, 'target-datacenter', region)).toBeUndefined()
+      expect(errors(r)).toEqual([message])
+    }
+  })
+  it('without a region the field is plainly required (no "regions.undefined"); with one, the topology field is named', () => {
+    const r = reader({})
+    dcOf(r, 'target-datacenter', undefined)
+    expect(errors(r)).toEqual(["input 'target-datacenter': is required"])
+    const r2 = reader({})
+    dcOf(r2, 'target-datacenter', { ...topo.regions.westeurope, cassandra: {} })
+    expect(errors(r2)).toEqual(["input 'target-datacenter': is required and topology regions.westeurope.cassandra.datacenter is not set"])
+  })
+  it('given() sees a value without validating it (no second error for it)', () => {
+    const r = reader({ 'tenant-id': 'not-a-guid' })
+    expect([r.given('tenant-id'), r.given('client-id')]).toEqual([true, false])
+    expect(r.failed).toBe(false)
+  })
+})
 
 describe('InputReader', () => {
   it('reads typed values with defaults and fallbacks', () => {

@@ -48,8 +48,8 @@ describe('preflight', () => {
   // Every row has all four columns: jest.each treats a callback with more parameters than the
   // row has columns as one that takes done().
   const broken: Array<[string, (t: Topo) => unknown, RegExp, Record<string, string>]> = [
-    ['unknown target region', (t) => t, /target region 'northeurope' is not in topology.*\n.*fix: add it under regions: or use one of: eastus, westeurope/, { 'target-region': 'northeurope' }],
-    ['same source and target', (t) => t, /source and target region are both 'eastus'/, { 'target-region': 'eastus' }],
+    ['unknown target region', (t) => t, /input 'target-region': region 'northeurope' is not in topology.*\n.*fix: add it under regions: or use one of: eastus, westeurope/, { 'target-region': 'northeurope' }],
+    ['same source and target', (t) => t, /inputs 'source-region' and 'target-region' are both 'eastus'/, { 'target-region': 'eastus' }],
     ['same datacenter in both regions', (t) => ((t.regions.westeurope.cassandra.datacenter = 'dc-1'), t), /datacenter.*'dc-1' is also the datacenter of region eastus/, {}],
     ['missing datacenter', (t) => (delete (t.regions.westeurope.cassandra as Partial<typeof t.regions.westeurope.cassandra>).datacenter, t), /regions\.westeurope\.cassandra\.datacenter is not set/, {}],
     ['overlapping address spaces', (t) => ((t.regions.westeurope.azure.addressSpace = ['120.38.0.0/16']), t), /address spaces overlap: eastus 120\.38\.1\.0\/24 and westeurope 120\.38\.0\.0\/16/, {}],

@@ -33,9 +33,9 @@ export function offlineChecks(p: PromotionPlanInput): Finding[] {
   const known = Object.keys(topo.regions).join(', ')
   const src = topo.regions[source]
   const dst = topo.regions[target]
-  if (!src) err('regions', `source region '${source}' is not in topology ${topo.path}`, `use one of: ${known}`)
-  if (!dst) err('regions', `target region '${target}' is not in topology ${topo.path}`, `add it under regions: or use one of: ${known}`)
-  if (source === target) err('regions', `source and target region are both '${source}'`, 'the target is the new region; the source is the one with the data')
+  if (!src) err('regions', `input 'source-region': region '${source}' is not in topology ${topo.path}`, `use one of: ${known}`)
+  if (!dst) err('regions', `input 'target-region': region '${target}' is not in topology ${topo.path}`, `add it under regions: or use one of: ${known}`)
+  if (source === target) err('regions', `inputs 'source-region' and 'target-region' are both '${source}'`, 'the target is the new region; the source is the one with the data')
   if (!src || !dst || source === target) return f
 
   for (const [name, r] of [[source, src], [target, dst]] as Array<[string, Region]>) {

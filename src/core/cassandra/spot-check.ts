@@ -41,7 +41,17 @@ export interface SpotCheckOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-/** Runs SELECTs on one pod at LOCAL_ONE, in sessions of bounded size, paced to a rate. */
+/** A query and the load account of the table it reads. */
+interface Query {
+  cql: string
+  load: TableLoad
+}
+
+/**
+ * Runs SELECTs on one pod at LOCAL_ONE, all tables together in sessions of bounded size (a session
+ * costs a cqlsh start), paced to a rate; each query's rows and its share of the session's time go
+ * to its table's account.
+ */
 class PacedReader {
   private readonly started = Date.now()
   private queries = 0
@@ -54,21 +64,24 @@ class PacedReader {
     this.sleep = sleep
   }
 
-  async read(statements: string[], load: TableLoad): Promise<KeyRow[][]> {
+  async read(queries: Query[]): Promise<KeyRow[][]> {
     const out: KeyRow[][] = []
-    // one session carries about two seconds' worth of queries (a session costs a cqlsh start)
+    // one session carries about two seconds' worth of queries
     const size = Math.max(1, Math.min(500, Math.round(this.ratePerS * 2)))
-    for (let i = 0; i < statements.length; i += size) {
-      const chunk = statements.slice(i, i + size)
+    for (let i = 0; i < queries.length; i += size) {
+      const chunk = queries.slice(i, i + size)
       const t = Date.now()
-      const { result } = await this.at.cql.session(this.at.pod, ['CONSISTENCY LOCAL_ONE', ...chunk], { timeoutMs: 120_000 + chunk.length * 1000, quiet: true })
+      const { result } = await this.at.cql.session(this.at.pod, ['CONSISTENCY LOCAL_ONE', ...chunk.map((q) => q.cql)], { timeoutMs: 120_000 + chunk.length * 1000, quiet: true })
       const blocks = resultBlocks(result.stdout, chunk.length)
       if (!blocks) throw new ActionError(`spot check: cqlsh in pod ${this.at.pod} printed ${chunk.length} results in a form that could not be read:\n${result.stdout.split('\n').slice(0, 12).join('\n')}`)
+      const share = (Date.now() - t) / chunk.length
+      chunk.forEach((q, k) => {
+        q.load.queries++
+        q.load.rows += blocks[k].length
+        q.load.ms += share
+      })
       out.push(...blocks)
       this.queries += chunk.length
-      load.queries += chunk.length
-      load.rows += blocks.reduce((s, b) => s + b.length, 0)
-      load.ms += Date.now() - t
       const due = (this.queries / this.ratePerS) * 1000 - (Date.now() - this.started)
       if (due > 0) await this.sleep(due)
     }
@@ -91,36 +104,36 @@ export async function spotCheck(o: SpotCheckOptions): Promise<TableResult[]> {
   const sleep = o.sleep ?? realSleep
   const source = new PacedReader(o.source, o.ratePerS, sleep)
   const target = new PacedReader(o.target, o.ratePerS, sleep)
-  const results: TableResult[] = []
-  for (const p of await planSpotCheck(o)) {
-    const name = `${p.table.keyspace}.${p.table.table}`
-    const r: TableResult = { table: name, sampled: 0, found: 0, missing: 0, newer: 0, gone: 0, missingTokens: [], source: { queries: 0, rows: 0, ms: 0 }, target: { queries: 0, rows: 0, ms: 0 } }
-    // 1. sample in the source DC; a key seen in two slices (a small table) counts once
+  const plan = await planSpotCheck(o)
+  const results: TableResult[] = plan.map((p) => ({ table: `${p.table.keyspace}.${p.table.table}`, sampled: 0, found: 0, missing: 0, newer: 0, gone: 0, missingTokens: [], source: { queries: 0, rows: 0, ms: 0 }, target: { queries: 0, rows: 0, ms: 0 } }))
+  // 1. sample in the source DC, every table in the same sessions
+  const slices = plan.flatMap((p, t) => sampleStatements(p).map((cql) => ({ cql, load: results[t].source, t })))
+  const sampledRows = await source.read(slices)
+  const sampled: { t: number; k: KeyRow }[] = []
+  plan.forEach((p, t) => {
+    // a key seen in two slices (a small table) counts once
     const seen = new Map<string, KeyRow>()
-    for (const block of await source.read(sampleStatements(p), r.source)) for (const k of block) seen.set(`${k.token} ${k.key}`, k)
-    const sampled = [...seen.values()].slice(0, p.keys)
-    r.sampled = sampled.length
-    // 2. look each one up in the new DC
-    const found = await target.read(
-      sampled.map((k) => lookupStatement(p.table, k.token)),
-      r.target
-    )
-    const absent = sampled.filter((k, i) => !found[i].some((x) => x.key === k.key))
-    r.found = sampled.length - absent.length
-    // 3. what the source says now about the absent ones
-    if (absent.length) {
-      const now = await source.read(
-        absent.map((k) => lookupStatement(p.table, k.token, true)),
-        r.source
-      )
-      absent.forEach((k, i) => {
-        const v = judgeMissing(k, now[i], o.sinceMicros)
-        r[v]++
-        if (v === 'missing' && r.missingTokens.length < 5) r.missingTokens.push(k.token)
-      })
-    }
-    o.log?.(`spot check ${name}: ${r.sampled} key(s) sampled, ${r.found} found in the new DC${r.newer + r.gone ? `, ${r.newer} newer than the rebuild, ${r.gone} expired or deleted since` : ''}${r.missing ? `, ${r.missing} MISSING` : ''}`)
-    results.push(r)
+    slices.forEach((q, i) => q.t === t && sampledRows[i].forEach((k) => seen.set(`${k.token} ${k.key}`, k)))
+    for (const k of [...seen.values()].slice(0, p.keys)) sampled.push({ t, k })
+    results[t].sampled = Math.min(seen.size, p.keys)
+  })
+  // 2. look each one up in the new DC
+  const found = await target.read(sampled.map(({ t, k }) => ({ cql: lookupStatement(plan[t].table, k.token), load: results[t].target })))
+  const absent = sampled.filter(({ k }, i) => !found[i].some((x) => x.key === k.key))
+  for (const r of results) r.found = r.sampled
+  for (const { t } of absent) results[t].found--
+  // 3. what the source says now about the absent ones
+  const now = await source.read(absent.map(({ t, k }) => ({ cql: lookupStatement(plan[t].table, k.token, true), load: results[t].source })))
+  absent.forEach(({ t, k }, i) => {
+    const r = results[t]
+    const v = judgeMissing(k, now[i], o.sinceMicros)
+    r[v]++
+    if (v === 'missing' && r.missingTokens.length < 5) r.missingTokens.push(k.token)
+  })
+  for (const r of results) {
+    r.source.ms = Math.round(r.source.ms)
+    r.target.ms = Math.round(r.target.ms)
+    o.log?.(`spot check ${r.table}: ${r.sampled} key(s) sampled, ${r.found} found in the new DC${r.newer + r.gone ? `, ${r.newer} newer than this run, ${r.gone} expired or deleted since` : ''}${r.missing ? `, ${r.missing} MISSING` : ''}`)
   }
   return results
 }
