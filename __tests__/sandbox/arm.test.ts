@@ -17,6 +17,9 @@ beforeAll(async () => {
   arm.world.addVnet({ subscription: S, resourceGroup: 'rg', name: 'a', addressPrefixes: ['10.1.0.0/16'] })
   arm.world.addVnet({ subscription: S, resourceGroup: 'rg', name: 'b', addressPrefixes: ['10.2.0.0/16'] })
   arm.world.addVnet({ subscription: S, resourceGroup: 'rg', name: 'c', addressPrefixes: ['10.1.128.0/17'] })
+  arm.world.addVnet({ subscription: S, resourceGroup: 'rg', name: 'd6', addressPrefixes: ['10.4.0.0/16', 'fd00:db8:4::/48'] })
+  arm.world.addVnet({ subscription: S, resourceGroup: 'rg', name: 'e6', addressPrefixes: ['10.5.0.0/16', 'fd00:db8:4:1::/64'] })
+  arm.world.addNsg({ subscription: S, resourceGroup: 'rg', name: 'nsg' })
   Object.assign(process.env, arm.runnerEnv())
   const i = arm.inputs()
   api = connect({ endpoint: i['azure-endpoint'], authorityHost: i['azure-authority-host'], ca: readFileSync(arm.caFile, 'utf8'), tenantId: arm.tenantId, clientId: arm.clientId }, { pollMs: 50 }).forSubscription(S)
@@ -52,6 +55,9 @@ it('a peering is Initiated until its reverse exists, then both are Connected; de
 
 it('refuses what Azure refuses, with its error code', async () => {
   await expect(api.putPeering('rg', 'a', 'a-to-c', vid('c'), flags, false)).rejects.toThrow(/VnetAddressSpacesOverlap/)
+  await expect(api.putPeering('rg', 'd6', 'd6-to-e6', vid('e6'), flags, false)).rejects.toThrow(/VnetAddressSpacesOverlap.*fd00:db8:4::\/48 and fd00:db8:4:1::\/64/)
+  const rule = { name: 'mixed', priority: 1000, direction: 'Inbound' as const, access: 'Allow' as const, protocol: 'Tcp' as const, sourcePortRange: '*' as const, sourceAddressPrefixes: ['10.4.0.0/16', 'fd00:db8:4::/48'], destinationAddressPrefixes: ['10.5.0.0/16'], destinationPortRanges: ['7000-7001'], description: '' }
+  await expect(api.putRule('rg', 'nsg', rule)).rejects.toThrow(/ResourceCannotContainAddressPrefixesFromDifferentAddressFamilies/)
   await expect(api.getVnet('rg', 'nope')).rejects.toThrow(/read virtual network nope in resource group rg .*not found/)
 })
 

@@ -63,6 +63,6 @@ test('every action the workflows call exists, except those listed as skipped abo
     }
   }
   expect([...called].sort()).toEqual(
-    ['configure-seed-host', 'create-vnet-peering', 'expand-keyspaces', 'internal/failover-issue', 'preflight', 'rebuild-dc', 'verify-failover'].sort()
+    ['configure-seed-host', 'create-vnet-peering', 'decommission-dc', 'expand-keyspaces', 'internal/failover-issue', 'preflight', 'rebuild-dc', 'verify-failover'].sort()
   )
 })

@@ -168,6 +168,10 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     columns: [NAME, { name: 'Ready', type: 'string', cell: (o) => `${(o as Obj).status?.readyReplicas ?? 0}/${(o as Obj).spec?.replicas ?? 0}` }, AGE, ...workloadWide]
   },
   {
+    group: 'coordination.k8s.io', version: 'v1', name: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
+    columns: [NAME, { name: 'Holder', type: 'string', cell: (o) => (o as Obj).spec?.holderIdentity ?? '' }, AGE]
+  },
+  {
     group: 'apigee.cloud.google.com', version: 'v1alpha1', name: 'apigeedatastores', singular: 'apigeedatastore', kind: 'ApigeeDatastore',
     namespaced: true, shortNames: ['apigeeds'], subresources: ['status'], generation: true,
     columns: [NAME, { name: 'State', type: 'string', cell: (o) => (o as Obj).status?.state ?? '' }, AGE]

@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { ROOT } from '../../sandbox/runner.ts'
 import { loadWorkflow, runWorkflow, type JobRun, type Workflow, type WorkflowJob } from '../../sandbox/workflow-runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
-import { bold, cyan, dim, green, red, renderHtml, renderTerminal, textTable, type HtmlSection, type Style } from './markdown.ts'
+import { bold, cyan, dim, green, red, renderHtml, renderTerminal, textTable, writeHtmlPage, type HtmlSection, type Style } from './markdown.ts'
 import { describeSandbox, SERVICE, SOURCE, startSandbox, stopSandbox, TARGET, type Sandbox } from './world.ts'
 
 const exec = promisify(execFile)
@@ -247,7 +247,7 @@ export class Demo {
       r.error ? `\n**Error:** ${r.error}` : ''
     ].join('\n')
     writeFileSync(join(r.outDir, 'README.md'), `# mr-actions demo\n\n${overview}\n\n| stage | result | duration | summary |\n|---|---|---:|---|\n${this.stages.map((s) => `| ${s.title} | ${s.result} | ${fmt(s.ms)} | [${relative(r.outDir, s.summaryFile ?? '')}](${relative(r.outDir, s.summaryFile ?? '')}) |`).join('\n')}\n`)
-    writeFileSync(r.html, renderHtml('mr-actions demo', overview, this.sections))
+    writeHtmlPage(r.html, renderHtml('mr-actions demo', overview, this.sections))
   }
 
   private finalTable(r: DemoResult): void {

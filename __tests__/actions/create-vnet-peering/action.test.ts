@@ -2,7 +2,7 @@
 // double (with the real auth path: GitHub OIDC token -> Entra federation -> ARM bearer token).
 import { existsSync, readFileSync } from 'node:fs'
 import { ensureBundle } from '../../helpers/bundle.ts'
-import { errorText, run, S1, topologyFile, twoRegions, type TwoRegions } from './world.ts'
+import { errorText, run, S1, S2, topologyFile, twoRegions, type TwoRegions } from './world.ts'
 
 beforeAll(() => ensureBundle('create-vnet-peering'), 600_000)
 
@@ -66,6 +66,75 @@ describe('create-vnet-peering against the ARM double', () => {
     expect(errorText(r.stdout)).toContain('address spaces overlap: vnet-east (10.1.0.0/16) and vnet-west (10.1.128.0/17, 10.9.0.0/16): 10.1.0.0/16 overlaps 10.1.128.0/17')
     expect(errorText(r.stdout)).toContain('fix: peered VNets need disjoint address spaces')
     expect(t.arm.writes()).toEqual([])
+  })
+
+  it('peers dual-stack VNets (IPv4 + IPv6) with one NSG rule per family, and a re-run makes 0 writes', async () => {
+    t = await twoRegions(['10.1.0.0/16', 'fd00:db8:1::/48'], ['10.2.0.0/16', 'fd00:db8:2::/48'])
+    const r = await run(t.arm, t.inputs)
+    expect(errorText(r.stdout)).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.outputs['source-peering-state']).toBe('Connected')
+    expect(r.outputs['target-peering-sync-level']).toBe('FullyInSync')
+    const nsg = (rg: string, name: string, sub: string) => t.arm.world.nsgs.get(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkSecurityGroups/${name}`.toLowerCase())!
+    const east = nsg('rg-east', 'nsg-east', S1).rules
+    expect(east.get('allow-cassandra-from-vnet-west')).toMatchObject({ priority: 1000, sourceAddressPrefixes: ['10.2.0.0/16'], destinationAddressPrefixes: ['10.1.0.0/16'], destinationPortRanges: ['7000-7001'] })
+    expect(east.get('allow-cassandra-from-vnet-west-ipv6')).toMatchObject({ priority: 1001, sourceAddressPrefixes: ['fd00:db8:2::/48'], destinationAddressPrefixes: ['fd00:db8:1::/48'], destinationPortRanges: ['7000-7001'] })
+    const west = nsg('rg-west', 'nsg-west', S2).rules
+    expect(west.get('allow-cassandra-from-vnet-east-ipv6')).toMatchObject({ sourceAddressPrefixes: ['fd00:db8:1::/48'], destinationAddressPrefixes: ['fd00:db8:2::/48'] })
+    expect(t.arm.writes().map((e) => `${e.path.split('/').pop()} ${e.status}`)).toEqual([
+      'vnet-east-to-vnet-west 201',
+      'vnet-west-to-vnet-east 201',
+      'allow-cassandra-from-vnet-west 201',
+      'allow-cassandra-from-vnet-west-ipv6 201',
+      'allow-cassandra-from-vnet-east 201',
+      'allow-cassandra-from-vnet-east-ipv6 201'
+    ])
+    t.arm.clearLog()
+    const again = await run(t.arm, t.inputs)
+    expect(again.code).toBe(0)
+    expect(t.arm.writes()).toEqual([])
+    expect(again.outputs.writes).toBe('0')
+  })
+
+  it('refuses overlapping IPv6 ranges of dual-stack VNets before any write, naming both prefixes', async () => {
+    t = await twoRegions(['10.1.0.0/16', 'fd00:db8:1::/48'], ['10.2.0.0/16', 'fd00:db8:1:4000::/56'])
+    const r = await run(t.arm, t.inputs)
+    expect(r.code).toBe(1)
+    expect(errorText(r.stdout)).toContain('fd00:db8:1::/48 overlaps fd00:db8:1:4000::/56')
+    expect(errorText(r.stdout)).not.toContain('Invalid subnet mask')
+    expect(t.arm.writes()).toEqual([])
+  })
+
+  it('mode remove deletes both peerings and only our NSG rules; a re-run makes 0 writes', async () => {
+    t = await twoRegions(['10.1.0.0/16', 'fd00:db8:1::/48'], ['10.2.0.0/16', 'fd00:db8:2::/48'])
+    expect((await run(t.arm, t.inputs)).code).toBe(0)
+    const nsg = (rg: string, name: string, sub: string) => t.arm.world.nsgs.get(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkSecurityGroups/${name}`.toLowerCase())!.rules
+    // Someone else's rules: one unrelated, one under our name pattern but without our mark.
+    const theirs = { protocol: 'Tcp', access: 'Allow', direction: 'Inbound', sourcePortRange: '*', destinationPortRange: '22', sourceAddressPrefix: '10.9.0.0/16', destinationAddressPrefix: '*', provisioningState: 'Succeeded' as const, etag: 1 }
+    nsg('rg-east', 'nsg-east', S1).set('allow-ssh', { ...theirs, name: 'allow-ssh', priority: 300 })
+    const westRules = nsg('rg-west', 'nsg-west', S2)
+    westRules.set('allow-cassandra-from-vnet-east-ipv6', { ...westRules.get('allow-cassandra-from-vnet-east-ipv6')!, description: 'hand-made' })
+    t.arm.clearLog()
+    const r = await run(t.arm, { ...t.inputs, mode: 'remove' })
+    expect(errorText(r.stdout)).toBe('')
+    expect(r.code).toBe(0)
+    expect(t.arm.writes().map((e) => `${e.method} ${e.path.split('/').slice(-1)[0]}`)).toEqual([
+      'DELETE vnet-east-to-vnet-west',
+      'DELETE vnet-west-to-vnet-east',
+      'DELETE allow-cassandra-from-vnet-west',
+      'DELETE allow-cassandra-from-vnet-west-ipv6',
+      'DELETE allow-cassandra-from-vnet-east'
+    ])
+    expect(r.stdout).toContain("left alone: rule allow-cassandra-from-vnet-east-ipv6 in nsg-west: not created by mr-actions")
+    expect(t.arm.world.vnet(t.east.id)!.peerings.size).toBe(0)
+    expect(t.arm.world.vnet(t.west.id)!.peerings.size).toBe(0)
+    expect([...nsg('rg-east', 'nsg-east', S1).keys()]).toEqual(['allow-ssh'])
+    expect([...westRules.keys()]).toEqual(['allow-cassandra-from-vnet-east-ipv6'])
+    t.arm.clearLog()
+    const again = await run(t.arm, { ...t.inputs, mode: 'remove' })
+    expect(again.code).toBe(0)
+    expect(t.arm.writes()).toEqual([])
+    expect(again.outputs.writes).toBe('0')
   })
 
   it('refuses a same-name peering that points at another remote before any write', async () => {

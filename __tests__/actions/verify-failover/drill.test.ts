@@ -76,6 +76,21 @@ describe('verify-failover drills', () => {
     expect(step.post?.code).toBe(0)
   })
 
+  test('a drill while another run holds the lock (a promotion, another drill) refuses naming the holder; nothing scaled', async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } } })
+    const holder = 'https://github.com/example/platform/actions/runs/555/attempts/1'
+    drill.clusters.eastus.apply({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'mr-actions-lock', namespace: NS }, spec: { holderIdentity: holder, leaseDurationSeconds: 300, renewTime: new Date().toISOString().replace('Z', '000Z') } } as never)
+    const step = await runAction(
+      'verify-failover',
+      { topology: writeTopology(drill), weights: 'eastus=90, westeurope=10', 'fault-mode': 'scale-to-zero', 'fault-region': 'eastus', 'fault-duration': '1500ms', 'probe-interval': `${INTERVAL}ms` },
+      { env: drill.env }
+    )
+    expect(step.code).toBe(1)
+    expect(step.stdout).toContain(`::error::Lease ${NS}/mr-actions-lock on region eastus is held by ${holder} (it expires at `)
+    expect(drill.replicas('eastus')).toEqual({ spec: 2, annotation: undefined, running: 2 })
+    expect(step.post?.code).toBe(0)
+  })
+
   test('failing pods through a Chaos Mesh HTTPChaos (fault-command kubectl apply / restore-command kubectl delete): Envoy ejects them, failover within 2 intervals of its ejections', async () => {
     drill = await startDrill({
       regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } },

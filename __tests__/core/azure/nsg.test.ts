@@ -1,4 +1,4 @@
-import { expandPorts, freePriority, planNsgRule, portRanges, ruleNameFor, type ExistingRule } from '../../../src/core/azure/nsg-plan.ts'
+import { expandPorts, freePriority, planNsgRule, planNsgRules, portRanges, ruleNameFor, type ExistingRule } from '../../../src/core/azure/nsg-plan.ts'
 
 const base = {
   nsgId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg',
@@ -59,5 +59,36 @@ describe('planNsgRule', () => {
   it('names rules within 80 characters', () => {
     expect(ruleNameFor('west')).toBe('allow-cassandra-from-west')
     expect(ruleNameFor('v'.repeat(80)).length).toBeLessThanOrEqual(80)
+  })
+  it('names rules within 80 characters, IPv6 ones with a suffix', () => {
+    expect(ruleNameFor('west', 6)).toBe('allow-cassandra-from-west-ipv6')
+    const long = ruleNameFor('v'.repeat(80), 6)
+    expect(long.length).toBeLessThanOrEqual(80)
+    expect(long.endsWith('-ipv6')).toBe(true)
+  })
+})
+
+describe('planNsgRules (one rule per address family)', () => {
+  const dual = { ...base, existing: [] as ExistingRule[], sourcePrefixes: ['192.138.0.0/24', 'fd00:db8:2::/48'], destinationPrefixes: ['120.38.1.0/24', 'fd00:db8:1::/48'] }
+  it('plans an IPv4 and an IPv6 rule for a dual-stack pair, at distinct priorities, never mixing families', () => {
+    const a = planNsgRules(dual)
+    expect(a.map((x) => [x.kind, x.rule.name, x.rule.priority, x.rule.sourceAddressPrefixes, x.rule.destinationAddressPrefixes])).toEqual([
+      ['create', 'allow-cassandra-from-west', 1000, ['192.138.0.0/24'], ['120.38.1.0/24']],
+      ['create', 'allow-cassandra-from-west-ipv6', 1001, ['fd00:db8:2::/48'], ['fd00:db8:1::/48']]
+    ])
+  })
+  it('keeps both on a re-run, IPv6 prefixes compared in canonical form', () => {
+    const [v4, v6] = planNsgRules(dual).map((x) => x.rule)
+    const again = planNsgRules({ ...dual, existing: [v4, { ...v6, sourceAddressPrefixes: ['FD00:0DB8:0002::/48'] }] })
+    expect(again.map((x) => x.kind)).toEqual(['keep', 'keep'])
+  })
+  it('plans no rule for a family only one side has', () => {
+    const a = planNsgRules({ ...dual, destinationPrefixes: ['120.38.1.0/24'] })
+    expect(a.map((x) => x.rule.name)).toEqual(['allow-cassandra-from-west'])
+  })
+  it('sees an IPv6 Deny rule that shadows the IPv6 rule only', () => {
+    const deny: ExistingRule = { name: 'deny-v6', priority: 900, direction: 'Inbound', access: 'Deny', protocol: 'Tcp', sourceAddressPrefix: 'fd00:db8::/32', destinationPortRange: '7000' }
+    const a = planNsgRules({ ...dual, existing: [deny] })
+    expect(a.map((x) => x.shadowedBy)).toEqual([[], ['deny-v6 (priority 900, Deny)']])
   })
 })

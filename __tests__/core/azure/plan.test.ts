@@ -1,4 +1,4 @@
-import { normalizePrefixes, overlapPairs, overlaps, samePrefixes } from '../../../src/core/azure/cidr.ts'
+import { family, normalizePrefixes, ofFamily, overlapPairs, overlaps, samePrefixes } from '../../../src/core/azure/cidr.ts'
 import { flagsFor, isSettled, planPeering, type Side, type VnetState } from '../../../src/core/azure/peering-plan.ts'
 import { InputErrors, PreflightError } from '../../../src/core/errors.ts'
 
@@ -9,7 +9,12 @@ describe('cidr', () => {
     ['120.38.1.0/24', '192.138.0.0/24', false],
     ['10.0.0.0/8', '10.200.3.0/28', true],
     ['10.0.0.0/24', '10.0.1.0/24', false],
-    ['10.0.0.255/32', '10.0.0.0/24', true]
+    ['10.0.0.255/32', '10.0.0.0/24', true],
+    ['fd00:db8:1::/48', 'fd00:db8:1:8000::/64', true],
+    ['fd00:db8:1::/48', 'fd00:db8:2::/48', false],
+    ['fd00::/8', 'fdff:1::/64', true],
+    ['10.0.0.0/8', 'fd00::/8', false],
+    ['::ffff:10.0.0.0/104', '10.0.0.0/8', false]
   ])('%s vs %s -> %s', (a, b, want) => {
     expect(overlaps(a, b)).toBe(want)
     expect(overlaps(b, a)).toBe(want)
@@ -24,6 +29,15 @@ describe('cidr', () => {
     expect(normalizePrefixes(['10.0.1.7/16', '10.0.0.0/16', '192.168.1.0/24'])).toEqual(['10.0.0.0/16', '192.168.1.0/24'])
     expect(samePrefixes(['10.0.0.0/16', '10.1.0.0/16'], ['10.1.0.0/16', '10.0.0.0/16'])).toBe(true)
     expect(samePrefixes(['10.0.0.0/16'], ['10.0.0.0/17'])).toBe(false)
+    expect(normalizePrefixes(['FD00:DB8:1:0::7/48', '10.0.0.0/16'])).toEqual(['10.0.0.0/16', 'fd00:db8:1::/48'])
+    expect(samePrefixes(['fd00:db8:1::/48', '10.0.0.0/16'], ['10.0.0.0/16', 'fd00:0db8:0001::/48'])).toBe(true)
+  })
+  it('splits a dual-stack address space by family and names a malformed prefix', () => {
+    expect(family('10.1.0.0/16')).toBe(4)
+    expect(family('fd00:db8:1::/48')).toBe(6)
+    expect(ofFamily(['10.1.0.0/16', 'fd00:db8:1::/48', '10.2.0.0/16'], 6)).toEqual(['fd00:db8:1::/48'])
+    expect(ofFamily(['10.1.0.0/16', 'fd00:db8:1::/48', '10.2.0.0/16'], 4)).toEqual(['10.1.0.0/16', '10.2.0.0/16'])
+    expect(() => overlaps('10.1.0.0/33', '10.2.0.0/16')).toThrow(/'10\.1\.0\.0\/33' is not an IPv4 or IPv6 prefix in CIDR notation/)
   })
 })
 
@@ -71,6 +85,17 @@ describe('planPeering', () => {
 
   it('refuses overlapping address spaces, naming both ranges', () => {
     expect(() => planPeering(src, dst, vnet('east', ['10.1.0.0/16']), vnet('west', ['10.1.128.0/17']), opts)).toThrow(/address spaces overlap: east \(10\.1\.0\.0\/16\) and west \(10\.1\.128\.0\/17\): 10\.1\.0\.0\/16 overlaps 10\.1\.128\.0\/17/)
+  })
+
+  it('plans a dual-stack pair with separate ranges', () => {
+    const p = planPeering(src, dst, vnet('east', ['10.1.0.0/16', 'fd00:db8:1::/48']), vnet('west', ['10.2.0.0/16', 'fd00:db8:2::/48']), opts)
+    expect(p.actions.map((a) => a.kind)).toEqual(['create', 'create'])
+  })
+
+  it('refuses an IPv6 overlap of dual-stack VNets, naming both prefixes', () => {
+    expect(() => planPeering(src, dst, vnet('east', ['10.1.0.0/16', 'fd00:db8:1::/48']), vnet('west', ['10.2.0.0/16', 'fd00:db8:1:4000::/56']), opts)).toThrow(
+      /address spaces overlap: east \(10\.1\.0\.0\/16, fd00:db8:1::\/48\) and west \(10\.2\.0\.0\/16, fd00:db8:1:4000::\/56\): fd00:db8:1::\/48 overlaps fd00:db8:1:4000::\/56$/m
+    )
   })
 
   it('refuses a same-name peering that points at another remote', () => {

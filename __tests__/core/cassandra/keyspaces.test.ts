@@ -61,7 +61,8 @@ describe('planReplication add', () => {
     expect(verifyPlan(plan, ks)).toContain("keyspace 'system_auth': expected {dc-1:3, dc-2:2}, found {dc-1:3}")
   })
   it('rejects unknown keyspace names in inputs, case-sensitively', () => {
-    expect(() => planReplication(ks, { ...add, rfByKeyspace: { mixed_case: 1 } })).toThrow(/'mixed_case'.*do not exist/)
+    expect(() => planReplication(ks, { ...add, rfByKeyspace: { mixed_case: 1 } })).toThrow(/^input 'replication-factors': keyspace\(s\) 'mixed_case' do not exist$/)
+    expect(() => planReplication(ks, { ...add, include: ['nope'], rfByKeyspace: { Mixed_Case: 1, other: 2 } })).toThrow(/^input 'keyspaces': keyspace\(s\) 'nope' do not exist\ninput 'replication-factors': keyspace\(s\) 'other' do not exist$/)
     expect(() => planReplication(ks, { ...add, targetDc: 'dc-1' })).toThrow(/both 'dc-1'/)
   })
   it('filters with include/exclude', () => {
@@ -87,7 +88,12 @@ describe('planReplication remove', () => {
     const two = toKeyspaces(rows.map((r) => (r.replication.class === NTS ? { ...r, replication: { ...r.replication, 'dc-2': '1' } } : r)))
     const p = planReplication(two, { ...rm, targetNodes: 1, targetLiveNodes: 1 })
     expect(altered(p).map((i) => i.keyspace)).not.toContain('system_auth')
-    expect(p.items.find((i) => i.keyspace === 'system_auth')).toMatchObject({ action: 'skip', warning: expect.stringMatching(/decommission its nodes, then run mode remove again/) })
+    expect(p.items.find((i) => i.keyspace === 'system_auth')).toMatchObject({ action: 'skip', warning: expect.stringMatching(/decommission its nodes \(or removenode the ones that are gone\), then run mode remove again/) })
+  })
+  it('keeps system_auth while the DC still has nodes in the ring, even down ones; removes it once they are gone', () => {
+    const two = toKeyspaces(rows.map((r) => (r.replication.class === NTS ? { ...r, replication: { ...r.replication, 'dc-2': '1' } } : r)))
+    expect(altered(planReplication(two, { ...rm, targetNodes: 2, targetLiveNodes: 0 })).map((i) => i.keyspace)).not.toContain('system_auth')
+    expect(altered(planReplication(two, { ...rm, targetNodes: 0, targetLiveNodes: 0 })).map((i) => i.keyspace)).toContain('system_auth')
   })
   it('refuses to leave a keyspace without replicas', () => {
     const only = toKeyspaces([{ keyspace_name: 'k', replication: { class: NTS, 'dc-2': '3' } }])
@@ -133,6 +139,9 @@ describe('parseRfList', () => {
     expect(parseRfList(['a=3', 'Mixed_Case = 1'])).toEqual({ ok: { a: 3, Mixed_Case: 1 } })
     expect(parseRfList(['a:3'])).toEqual({ error: "'a:3' is not keyspace=RF" })
     expect(parseRfList(['a=0'])).toEqual({ error: "'a=0': RF must be 1..20" })
+    expect(parseRfList(['my-ks=3'])).toEqual({ error: "'my-ks=3': 'my-ks' is not a keyspace name" })
+    expect(parseRfList(['a=3', 'a=2'])).toEqual({ error: "'a' is given twice, RF 3 and 2" })
+    expect(parseRfList(['a=3', 'a = 3'])).toEqual({ ok: { a: 3 } })
   })
 })
 

@@ -10,10 +10,11 @@ import { runAction } from '../../core/entry.ts'
 import { formatDuration } from '../../core/wait.ts'
 import { textTable, type Cell } from '../../core/report.ts'
 import { planPeering, type PeeringAction, type Role, type VnetState } from '../../core/azure/peering-plan.ts'
-import { planNsgRule, ruleNameFor, type ExistingRule } from '../../core/azure/nsg-plan.ts'
+import { planNsgRules, type ExistingRule } from '../../core/azure/nsg-plan.ts'
 import type { NetworkApi } from '../../core/azure/client.ts'
 import type { PlacedRule } from '../../core/azure/apply.ts'
 import { readPeeringInputs } from './inputs.ts'
+import { removeNetwork } from './remove.ts'
 
 const ROLES: Role[] = ['source', 'target']
 
@@ -21,13 +22,14 @@ export async function run(): Promise<void> {
   await runAction('create-vnet-peering', async ({ inputs, report }) => {
     const cfg = readPeeringInputs(inputs)
     const { source, target } = cfg
-    core.info(`create-vnet-peering: ${source.vnet} (${source.resourceGroup}) <-> ${target.vnet} (${target.resourceGroup}), ports ${cfg.ports.join(',')}${cfg.dryRun ? ', dry run' : ''}`)
+    core.info(`create-vnet-peering${cfg.mode === 'remove' ? ' (mode remove)' : ''}: ${source.vnet} (${source.resourceGroup}) <-> ${target.vnet} (${target.resourceGroup}), ports ${cfg.ports.join(',')}${cfg.dryRun ? ', dry run' : ''}`)
 
     // The Azure SDK is loaded only now, after the inputs are known to be good.
     const [{ connect }, { applyPeering, applyRules, describeState }] = await Promise.all([import('../../core/azure/client.ts'), import('../../core/azure/apply.ts')])
     const azure = connect(cfg.azure)
     core.info(`authenticating with ${azure.credential.description}; ARM endpoint ${cfg.azure.endpoint}${cfg.azure.caFrom ? `, extra CA ${cfg.azure.caFrom}` : ''}`)
     const apis: Record<Role, NetworkApi> = { source: azure.forSubscription(source.subscription), target: azure.forSubscription(target.subscription) }
+    if (cfg.mode === 'remove') return removeNetwork(cfg, apis, report)
 
     // 1. Read both VNets and NSGs.
     const sides = { source, target }
@@ -48,18 +50,18 @@ export async function run(): Promise<void> {
       if (!nsg) continue
       const peer: Role = role === 'source' ? 'target' : 'source'
       const existing = [...nsg.rules, ...rulePlan.filter((r) => r.nsgId.toLowerCase() === nsg.id.toLowerCase()).map((r) => r.rule)]
-      const a = planNsgRule({
+      for (const a of planNsgRules({
         nsgId: nsg.id,
         nsgName: sides[role].nsg!,
         existing,
-        ruleName: ruleNameFor(sides[peer].vnet),
         sourcePrefixes: vnets[peer].addressPrefixes,
         destinationPrefixes: vnets[role].addressPrefixes,
         ports: cfg.ports,
         peerVnet: sides[peer].vnet
-      })
-      rulePlan.push({ ...a, role, resourceGroup: sides[role].resourceGroup })
-      for (const s of a.shadowedBy) core.warning(`NSG ${a.nsgName}: rule ${s} is evaluated before ${a.rule.name} and may block Cassandra traffic from ${sides[peer].vnet}`)
+      })) {
+        rulePlan.push({ ...a, role, resourceGroup: sides[role].resourceGroup })
+        for (const s of a.shadowedBy) core.warning(`NSG ${a.nsgName}: rule ${s} is evaluated before ${a.rule.name} and may block Cassandra traffic from ${sides[peer].vnet}`)
+      }
     }
     const plannedWrites = plan.writes + rulePlan.filter((r) => r.kind !== 'keep').length
     core.info('plan:\n' + textTable(['change', 'object', 'why'], [...plan.actions.map(peeringRow), ...rulePlan.map((r) => [r.kind, `rule ${r.rule.name} in ${r.nsgName} (priority ${r.rule.priority})`, r.reason])]))

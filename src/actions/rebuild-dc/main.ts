@@ -6,7 +6,9 @@
 //      earlier run left: done (skip), still running (re-attach), failed or interrupted (run again).
 //   4. Rebuild: `nodetool rebuild -- <source dc>` started in each pod as a background job and
 //      polled with netstats: bytes, percent, ETA, stall detection.
-//   5. Verify: load per node of both DCs; row counts per table at LOCAL_ONE on each side equal.
+//   5. Verify: load per node of both DCs; partition keys sampled from the source DC by token range
+//      (bounded, paced) must be found at LOCAL_ONE in the new DC unless written after this run
+//      started or expired since (core/cassandra/spot-check.ts).
 //   6. Optionally a full repair of the new DC's nodes.
 // With method crd, steps 3-4 are the Apigee operator's: a CassandraDataReplication applied in the
 // new region, its progress read from the ApigeeDatastore status (core/cassandra/rebuild-crd.ts).
@@ -15,6 +17,7 @@ import { runAction } from '../../core/entry.ts'
 import { ActionError, PreflightError } from '../../core/errors.ts'
 import type { Kubectl, PodInfo } from '../../core/kube/kubectl.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
+import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
 import { textTable, type Cell } from '../../core/report.ts'
 import { Deadline, formatDuration } from '../../core/wait.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
@@ -24,17 +27,11 @@ import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, ty
 import { inspectNode, type NodeResult, readCoverage, readRings, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
 import { rebuildByOperator } from '../../core/cassandra/rebuild-crd.ts'
 import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
-import {
-  compareCounts,
-  compareLoad,
-  countRows,
-  listTables,
-  loadSummary,
-  readKeyspaces,
-  rebuildScope,
-  spotCheckError
-} from '../../core/cassandra/rebuild-verify.ts'
+import { compareLoad, loadSummary, readKeyspaces, rebuildScope } from '../../core/cassandra/rebuild-verify.ts'
+import { spotCheck, spotCheckError } from '../../core/cassandra/spot-check.ts'
+import { SPOT_CHECK_HEADERS, spotCheckRows } from '../../core/cassandra/spot-check-plan.ts'
 import { readRebuildInputs, type RebuildConfig } from './inputs.ts'
+import { acquireLease, runHolder, type HeldLease } from '../../core/kube/lease.ts'
 
 const podAddress = (p: PodInfo): string | undefined => (p.hostNetwork ? p.hostIP : p.podIP) ?? p.podIP
 
@@ -46,120 +43,151 @@ export async function run(): Promise<void> {
     const mode = cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'
     core.info(`rebuild-dc: ${cfg.targetDc} from ${cfg.sourceDc}${cfg.keyspaces.length ? ` (keyspaces ${cfg.keyspaces.join(', ')})` : ''}, ${mode}${cfg.dryRun ? ', dry run' : ''}`)
 
-    // 1. The new DC's nodes and their pods.
-    const kube = cfg.target
-    const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
-    const ready = [readyPod(pods, kube)]
-    const creds = await credentials(cfg, kube)
-    const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
-    const nodetool = new Nodetool(where, creds.jmx)
-    const cql = new Cqlsh(where, creds.ddl, { requestTimeoutS: 120 })
-    const ring = await nodetool.status(ready[0].name)
-    const targets = targetNodes(ring, pods.map((p) => ({ name: p.name, ready: p.ready, address: podAddress(p) })), cfg.targetDc)
+    // 0. The identity holds every permission this step needs, on both clusters (asked, not tried).
+    const need = ACTION_PERMISSIONS['rebuild-dc']({ ...DEFAULT_NAMES, namespace: cfg.namespace, credentialsSecret: cfg.secret }, { crd: cfg.method === 'crd' })
+    await requirePermissions([{ kube: cfg.target, wanted: need.target ?? [] }, { kube: cfg.source, wanted: need.source ?? [] }], 'docs/rbac/rebuild-dc.yaml', core.info)
 
-    // 2. Gates.
-    const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
-    const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
-    const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
-    // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
-    // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
-    const source = await sourceSide(cfg, ring, nodetool, cql)
-    const schemaPod = source ?? { cql, pod: firstTarget }
-    const keyspaces = await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg).catch((e: unknown) => {
-      // no source pod (a wrong source-datacenter, say) and a new node cannot log in yet: the ring gates say why
-      throw gateErrors.length ? gateFailure(gateErrors) : e
-    })
-    const scope = rebuildScope(keyspaces, cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
-    if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
-    if (scope.missing.length) {
-      gateErrors.push(
-        new PreflightError(
-          `keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: a rebuild now would stream nothing for them`,
-          `run expand-keyspaces first (ALTER KEYSPACE ... '${cfg.targetDc}': N), then rebuild-dc`
-        )
-      )
+    // One writer at a time: the Lease in the source region's cluster (not for a dry run).
+    const lease = cfg.dryRun ? undefined : await acquireLease(cfg.source, { namespace: cfg.namespace, ...cfg.lease, holder: runHolder(), log: (l) => core.info(l), releaseOnSignal: false })
+    try {
+      await rebuild(cfg, report, { t0, deadline, mode, lease })
+    } finally {
+      await lease?.release()
     }
-    if (scope.noSource.length) {
-      gateErrors.push(
-        new PreflightError(
-          `keyspace(s) ${scope.noSource.join(', ')} have no replica in the source datacenter ${cfg.sourceDc}: a rebuild would stream nothing for them (Cassandra only logs "Unable to find sufficient sources" and exits 0)`,
-          `check source-datacenter, or replicate those keyspaces to ${cfg.sourceDc}; leave them out of 'keyspaces'`
-        )
-      )
-    }
-    if (gateErrors.length) throw gateFailure(gateErrors)
-    core.info(`keyspaces covered: ${scope.covered.map((k) => k.name).join(', ') || '(none)'}`)
-
-    // 3-4 with method crd: the Apigee operator rebuilds the nodes (rebuild-crd.ts); 5-6 as below
-    if (cfg.method === 'crd') {
-      const order = rebuildLanes(targets, false).flat()
-      const op = { kube, namespace: cfg.namespace, nodetool, sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, ...cfg.crd!, targets: order, pollMs: cfg.pollMs, progressMs: cfg.progressMs, stallMs: cfg.stallMs, deadline, log: (l: string) => core.info(l) }
-      const { results, planned } = await rebuildByOperator(op, report, cfg.dryRun)
-      if (planned) return setOutputs(report, [], results.filter((r) => r.outcome === 'skipped').map((r) => r.node), 0, t0)
-      return conclude({ cfg, report, results, order, nodetool, cql, source, deadline, t0 })
-    }
-
-    // 3. Plan: order and what each node needs.
-    const lanes = rebuildLanes(targets, cfg.parallelRacks)
-    // describering per keyspace (a nodetool JVM each): only read when a node needs the evidence
-    let rings: ReturnType<typeof readRings> | undefined
-    const ringsOnce = (): ReturnType<typeof readRings> => (rings ??= readRings(nodetool, firstTarget, scope.covered.map((k) => k.name)))
-    const ctx: RebuildContext = {
-      nodetool,
-      stateDir: cfg.stateDir,
-      request,
-      pollMs: cfg.pollMs,
-      progressMs: cfg.progressMs,
-      stallMs: cfg.stallMs,
-      deadline,
-      log: (l) => core.info(l),
-      coverage: async (node) => {
-        try {
-          return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce)
-        } catch (e) {
-          // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
-          core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)
-          return 'unknown'
-        }
-      }
-    }
-    const decisions = new Map<string, Decision>()
-    // one probe per node, all at once (each is a kubectl exec running a nodetool JVM)
-    const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n)))
-    targets.forEach((n, i) => decisions.set(n.pod, inspected[i].decision))
-    const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
-    const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']
-    core.info(`plan (nodetool rebuild ${rebuildArgs(request).join(' ')}; ${mode}):\n${textTable(planHeaders, planRows)}`)
-    report.table('Plan', planHeaders, planRows)
-    report.set('plan', { sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, parallelRacks: cfg.parallelRacks, lanes: lanes.map((l) => l.map((n) => ({ pod: n.pod, rack: n.rack, action: decisions.get(n.pod)!.action }))) })
-    const todo = targets.filter((n) => decisions.get(n.pod)!.action !== 'skip')
-    if (cfg.dryRun) {
-      report.status = 'planned'
-      report.note(`Dry run: ${todo.length} of ${targets.length} node(s) would be rebuilt from ${cfg.sourceDc}; nothing was started.`)
-      setOutputs(report, [], targets.filter((n) => !todo.includes(n)), 0, t0)
-      return
-    }
-
-    // 4. Rebuild. A cancel (SIGINT/SIGTERM from the runner) only stops the watching: the jobs run
-    // on in the pods and the next run re-attaches to them.
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => {
-        core.warning(`${sig}: stopped watching; the rebuilds keep running in the pods and a re-run of rebuild-dc re-attaches to them`)
-        process.exit(sig === 'SIGINT' ? 130 : 143)
-      })
-    }
-    let results: NodeResult[] = []
-    if (todo.length) {
-      results = await runLanes(ctx, lanes, decisions)
-    } else {
-      core.info(`every node of ${cfg.targetDc} is already rebuilt from ${cfg.sourceDc}: nothing to do`)
-      results = targets.map((node) => ({ node, outcome: 'skipped', bytes: 0, ms: 0, why: decisions.get(node.pod)!.why }))
-    }
-    await conclude({ cfg, report, results, order: lanes.flat(), nodetool, cql, source, deadline, t0 })
   })
 }
 
+async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, mode, lease }: { t0: number; deadline: Deadline; mode: string; lease?: HeldLease }): Promise<void> {
+  // 1. The new DC's nodes and their pods.
+  const kube = cfg.target
+  // A dry run of a whole promotion reaches this stage before its install has run: say what the
+  // real run will do then (it finds the nodes in the ring).
+  if (cfg.dryRun && (await kube.getPods(cfg.namespace, cfg.selector)).length === 0) return planBeforeInstall(cfg, report, t0)
+  const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
+  const ready = [readyPod(pods, kube)]
+  const creds = await credentials(cfg, kube)
+  const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
+  const nodetool = new Nodetool(where, creds.jmx)
+  const cql = new Cqlsh(where, creds.ddl, { requestTimeoutS: 120 })
+  const ring = await nodetool.status(ready[0].name)
+  const targets = targetNodes(ring, pods.map((p) => ({ name: p.name, ready: p.ready, address: podAddress(p) })), cfg.targetDc)
+
+  // 2. Gates.
+  const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
+  const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
+  const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
+  // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
+  // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
+  const source = await sourceSide(cfg, ring, nodetool, cql)
+  const schemaPod = source ?? { cql, pod: firstTarget }
+  const keyspaces = await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg).catch((e: unknown) => {
+    // no source pod (a wrong source-datacenter, say) and a new node cannot log in yet: the ring gates say why
+    throw gateErrors.length ? gateFailure(gateErrors) : e
+  })
+  const scope = rebuildScope(keyspaces, cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+  if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
+  if (scope.missing.length && cfg.dryRun) {
+    // a dry run of a whole promotion: the expand stage before this one adds them
+    report.note(`Keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: the real run needs expand-keyspaces first, and then rebuilds them too.`)
+  } else if (scope.missing.length) {
+    gateErrors.push(
+      new PreflightError(
+        `keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: a rebuild now would stream nothing for them`,
+        `run expand-keyspaces first (ALTER KEYSPACE ... '${cfg.targetDc}': N), then rebuild-dc`
+      )
+    )
+  }
+  if (scope.noSource.length) {
+    gateErrors.push(
+      new PreflightError(
+        `keyspace(s) ${scope.noSource.join(', ')} have no replica in the source datacenter ${cfg.sourceDc}: a rebuild would stream nothing for them (Cassandra only logs "Unable to find sufficient sources" and exits 0)`,
+        `check source-datacenter, or replicate those keyspaces to ${cfg.sourceDc}; leave them out of 'keyspaces'`
+      )
+    )
+  }
+  if (gateErrors.length) throw gateFailure(gateErrors)
+  core.info(`keyspaces covered: ${scope.covered.map((k) => k.name).join(', ') || '(none)'}`)
+
+  // 3-4 with method crd: the Apigee operator rebuilds the nodes (rebuild-crd.ts); 5-6 as below
+  if (cfg.method === 'crd') {
+    const order = rebuildLanes(targets, false).flat()
+    const op = { kube, namespace: cfg.namespace, nodetool, sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, ...cfg.crd!, targets: order, pollMs: cfg.pollMs, progressMs: cfg.progressMs, stallMs: cfg.stallMs, deadline, log: (l: string) => core.info(l) }
+    const { results, planned } = await rebuildByOperator(op, report, cfg.dryRun)
+    if (planned) return setOutputs(report, [], results.filter((r) => r.outcome === 'skipped').map((r) => r.node), 0, t0)
+    return conclude({ cfg, report, results, order, nodetool, cql, source, deadline, t0 })
+  }
+
+  // 3. Plan: order and what each node needs.
+  const lanes = rebuildLanes(targets, cfg.parallelRacks)
+  // describering per keyspace (a nodetool JVM each): only read when a node needs the evidence
+  let rings: ReturnType<typeof readRings> | undefined
+  const ringsOnce = (): ReturnType<typeof readRings> => (rings ??= readRings(nodetool, firstTarget, scope.covered.map((k) => k.name)))
+  const ctx: RebuildContext = {
+    nodetool,
+    stateDir: cfg.stateDir,
+    request,
+    pollMs: cfg.pollMs,
+    progressMs: cfg.progressMs,
+    stallMs: cfg.stallMs,
+    deadline,
+    log: (l) => core.info(l),
+    coverage: async (node) => {
+      try {
+        return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce)
+      } catch (e) {
+        // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
+        core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)
+        return 'unknown'
+      }
+    }
+  }
+  const decisions = new Map<string, Decision>()
+  // one probe per node, all at once (each is a kubectl exec running a nodetool JVM)
+  const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n)))
+  targets.forEach((n, i) => decisions.set(n.pod, inspected[i].decision))
+  const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
+  const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']
+  core.info(`plan (nodetool rebuild ${rebuildArgs(request).join(' ')}; ${mode}):\n${textTable(planHeaders, planRows)}`)
+  report.table('Plan', planHeaders, planRows)
+  report.set('plan', { sourceDc: cfg.sourceDc, targetDc: cfg.targetDc, parallelRacks: cfg.parallelRacks, lanes: lanes.map((l) => l.map((n) => ({ pod: n.pod, rack: n.rack, action: decisions.get(n.pod)!.action }))) })
+  const todo = targets.filter((n) => decisions.get(n.pod)!.action !== 'skip')
+  if (cfg.dryRun) {
+    report.status = 'planned'
+    report.note(`Dry run: ${todo.length} of ${targets.length} node(s) would be rebuilt from ${cfg.sourceDc}; nothing was started.`)
+    setOutputs(report, [], targets.filter((n) => !todo.includes(n)), 0, t0)
+    return
+  }
+
+  // 4. Rebuild. A cancel (SIGINT/SIGTERM from the runner) only stops the watching: the jobs run
+  // on in the pods and the next run re-attaches to them.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      core.warning(`${sig}: stopped watching; the rebuilds keep running in the pods and a re-run of rebuild-dc re-attaches to them`)
+      process.exit(sig === 'SIGINT' ? 130 : 143)
+    })
+  }
+  let results: NodeResult[] = []
+  if (todo.length) {
+    results = await runLanes(ctx, lanes, decisions)
+  } else {
+    core.info(`every node of ${cfg.targetDc} is already rebuilt from ${cfg.sourceDc}: nothing to do`)
+    results = targets.map((node) => ({ node, outcome: 'skipped', bytes: 0, ms: 0, why: decisions.get(node.pod)!.why }))
+  }
+  await conclude({ cfg, report, results, order: lanes.flat(), nodetool, cql, source, deadline, t0 })
+}
+
 type ReportLike = Parameters<Parameters<typeof runAction>[1]>[0]['report']
+
+async function planBeforeInstall(cfg: RebuildConfig, report: ReportLike, t0: number): Promise<void> {
+  const sourcePods = cfg.sameCluster ? [] : await cfg.source.getPods(cfg.namespace, cfg.selector).catch(() => [])
+  const nodes = sourcePods.length ? `its ${sourcePods.length} node(s) (as many as the source region runs)` : 'each of its nodes'
+  const how = cfg.method === 'crd' ? 'through a CassandraDataReplication applied in the new region' : `with nodetool rebuild ${rebuildArgs({ sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }).join(' ')}, ${cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'}`
+  core.info(`no Cassandra pod of ${cfg.targetDc} on ${cfg.target.label} yet: the install stage has not run`)
+  report.status = 'planned'
+  report.table('Plan', ['datacenter', 'action', 'detail'], [[cfg.targetDc, 'rebuild', `${nodes} from ${cfg.sourceDc} ${how}`]])
+  report.note(`Dry run: '${cfg.targetDc}' has no Cassandra pod on ${cfg.target.label} yet (the install stage runs before this one). Once it is installed and its keyspaces expanded, the real run rebuilds ${nodes} from '${cfg.sourceDc}'; nothing was started.`)
+  setOutputs(report, [], [], 0, t0)
+}
 
 const gateFailure = (errors: ActionError[]): ActionError => (errors.length === 1 ? errors[0] : new PreflightError(errors.map((e) => e.describe()).join('\n')))
 
@@ -196,7 +224,7 @@ async function conclude({ cfg, report, results, order, nodetool, cql, source, de
   if (!rebuilt.length) report.status = 'unchanged'
 
   // 5. Verify.
-  if (cfg.verify) await verify(cfg, nodetool, cql, source, order, report)
+  if (cfg.verify) await verify(cfg, nodetool, cql, source, order, report, t0)
 
   // 6. Optional full repair.
   if (cfg.repair) {
@@ -246,7 +274,7 @@ async function readKeyspacesOrExplain(cql: Cqlsh, pod: string, cfg: RebuildConfi
   }
 }
 
-async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, source: CqlSide | undefined, targets: TargetNode[], report: ReportLike): Promise<void> {
+async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, source: CqlSide | undefined, targets: TargetNode[], report: ReportLike, t0: number): Promise<void> {
   const ring: RingNode[] = await nodetool.status(targets[0].pod)
   const load = compareLoad(ring, cfg.sourceDc, cfg.targetDc)
   const rows: Cell[][] = load.rows.map((r) => [r.datacenter, r.address, r.rack, r.load === undefined ? '?' : formatBytes(r.load)])
@@ -258,25 +286,35 @@ async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, source
   }
   if (cfg.spotCheckTables === 0) return
 
-  // Row counts: a pod of the new DC and a pod of the source DC, each reading its own DC (LOCAL_ONE).
+  // Sampled keys: read from a pod of the source DC, looked up through a pod of the new DC, each at
+  // LOCAL_ONE so that each side sees only its own DC's replicas.
   if (!source) {
     const where = cfg.sameCluster ? nodetool.pods.kube.label : cfg.source.label
     throw new ActionError(`spot check: no ready pod of ${cfg.sourceDc} found with '${cfg.selector}' on ${where}`, 'set source-context (or topology regions.<source>.kube.context) to the source cluster, or spot-check-tables: 0')
   }
-  const srcCql = source.cql
-  const srcPod = { name: source.pod }
   const tgtPod = targets[0].pod
-  const scope = rebuildScope(await readKeyspaces(srcCql, srcPod.name), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
-  const user = scope.covered.map((k) => k.name).filter((k) => !k.startsWith('system'))
-  const tables = (await listTables(srcCql, srcPod.name, user)).slice(0, cfg.spotCheckTables)
-  const timeoutMs = 10 * 60_000
-  const [src, tgt] = await Promise.all([countRows(srcCql, srcPod.name, tables, timeoutMs), countRows(cql, tgtPod, tables, timeoutMs)])
-  const spot = compareCounts(tables, src, tgt)
-  const spotRows: Cell[][] = spot.map((r) => [r.table, r.source, r.target, r.ok ? 'ok' : 'DIFFERENT'])
-  core.info(`spot check (COUNT(*) at LOCAL_ONE, ${srcPod.name} in ${cfg.sourceDc} vs ${tgtPod} in ${cfg.targetDc}):\n${textTable(['table', cfg.sourceDc, cfg.targetDc, ''], spotRows)}`)
-  report.table(`Spot check (LOCAL_ONE row counts)`, ['table', cfg.sourceDc, cfg.targetDc, 'result'], spotRows)
-  report.set('spotCheck', spot)
-  const err = spotCheckError(spot, cfg.sourceDc, cfg.targetDc, tgtPod)
+  const scope = rebuildScope(await readKeyspaces(source.cql, source.pod), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+  const started = Date.now()
+  const results = await spotCheck({
+    source,
+    target: { cql, pod: tgtPod },
+    keyspaces: scope.covered.map((k) => k.name).filter((k) => !k.startsWith('system')),
+    keys: cfg.spotCheckKeys,
+    maxTables: cfg.spotCheckTables,
+    ratePerS: cfg.spotCheckRate,
+    // keys written after this run started need not be in the new DC yet (rows written during the rebuild)
+    sinceMicros: BigInt(t0) * 1000n,
+    log: (l) => core.info(l)
+  })
+  const spotRows: Cell[][] = spotCheckRows(results)
+  const total = results.reduce((a, r) => ({ keys: a.keys + r.sampled, q: a.q + r.source.queries + r.target.queries, rows: a.rows + r.source.rows + r.target.rows }), { keys: 0, q: 0, rows: 0 })
+  const took = Date.now() - started
+  const head = `spot check: ${total.keys} key(s) sampled in ${results.length} table(s) from ${source.pod} (${cfg.sourceDc}), looked up through ${tgtPod} (${cfg.targetDc}), LOCAL_ONE; load ${total.q} queries, ${total.rows} rows in ${formatDuration(took)} (at most ${cfg.spotCheckRate} queries/s per DC)`
+  core.info(`${head}\n${textTable(SPOT_CHECK_HEADERS, spotRows)}`)
+  report.table('Spot check (sampled keys, LOCAL_ONE)', SPOT_CHECK_HEADERS, spotRows)
+  report.note(head)
+  report.set('spotCheck', { keys: total.keys, queries: total.q, rows: total.rows, ms: took, ratePerS: cfg.spotCheckRate, tables: results })
+  const err = spotCheckError(results, cfg.sourceDc, cfg.targetDc, tgtPod)
   if (err) throw err
 }
 

@@ -20,6 +20,7 @@ import { shareChart } from '../../core/failover/render.ts'
 import { clopperPearson, fixedDecision, pct, SplitSprt } from '../../core/failover/stats.ts'
 import { analyzeFault, analyzeRestore, type FaultTiming, type Probe, type RestoreTiming } from '../../core/failover/timing.ts'
 import { Kubectl } from '../../core/kube/kubectl.ts'
+import { acquireLease, readLeaseInputs, runHolder, type HeldLease } from '../../core/kube/lease.ts'
 import type { Report } from '../../core/report.ts'
 import { loadTopology, type Topology } from '../../core/topology.ts'
 import { formatDuration } from '../../core/wait.ts'
@@ -28,6 +29,7 @@ export async function run(): Promise<void> {
   await runAction('verify-failover', async ({ inputs, report }) => {
     const topoPath = inputs.string('topology')
     const topo = topoPath ? loadTopology(topoPath) : undefined
+    const leaseInputs = readLeaseInputs(inputs)
     const plan = readPlan(inputs, topo)!
     showPlan(plan, report)
     if (plan.dryRun) {
@@ -52,7 +54,11 @@ export async function run(): Promise<void> {
               }
             }
           )
-    const stopSignals = handleSignals(prober, fault, report)
+    // A drill that injects a fault changes traffic: it holds the lock (the Lease in the faulted
+    // region's cluster, Cassandra namespace) so it never runs during a promotion or another drill.
+    const k = plan.fault.kube
+    const lease = k ? await acquireLease(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${plan.fault.region}` }), { namespace: topo?.cassandra.namespace ?? 'apigee', ...leaseInputs, holder: runHolder(), log: core.info, releaseOnSignal: false }) : undefined
+    const stopSignals = handleSignals(prober, fault, report, lease)
     try {
       if (fault && (await restoreLeftover(fault, report))) {
         // The split check must not start before the restored region serves again.
@@ -104,6 +110,7 @@ export async function run(): Promise<void> {
       if (cancelling) await new Promise<never>(() => undefined)
       prober.close()
       stopSignals()
+      await lease?.release()
     }
   })
 }
@@ -187,7 +194,7 @@ async function restoreLeftover(fault: FaultController, report: Report): Promise<
 /** Set once a signal arrived: the cancel path owns the report from then on. */
 let cancelling: Promise<void> | undefined
 
-function handleSignals(prober: Prober, fault: FaultController | undefined, report: Report): () => void {
+function handleSignals(prober: Prober, fault: FaultController | undefined, report: Report, lease?: HeldLease): () => void {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (cancelling) {
       core.info(`${sig} again: still restoring`)
@@ -208,6 +215,7 @@ function handleSignals(prober: Prober, fault: FaultController | undefined, repor
         report.status = 'failed'
         core.setFailed(report.error ?? `cancelled by ${sig}`)
         prober.close()
+        await lease?.release()
         await report.finish()
         process.exit(1)
       })

@@ -65,6 +65,7 @@ export interface NetworkApi {
   deletePeering(resourceGroup: string, vnet: string, name: string): Promise<void>
   getNsg(resourceGroup: string, nsg: string): Promise<{ id: string; rules: ExistingRule[] }>
   putRule(resourceGroup: string, nsg: string, rule: RuleSpec): Promise<void>
+  deleteRule(resourceGroup: string, nsg: string, name: string): Promise<void>
 }
 
 function peeringState(p: VirtualNetworkPeering): PeeringState {
@@ -96,7 +97,8 @@ function ruleState(r: SecurityRule): ExistingRule {
     destinationAddressPrefix: r.destinationAddressPrefix,
     destinationAddressPrefixes: r.destinationAddressPrefixes,
     destinationPortRange: r.destinationPortRange,
-    destinationPortRanges: r.destinationPortRanges
+    destinationPortRanges: r.destinationPortRanges,
+    description: r.description
   }
 }
 
@@ -191,7 +193,8 @@ export function connect(s: AzureSettings, o: ConnectOptions = {}): { forSubscrip
         call(`create or update rule ${rule.name} in network security group ${nsg}`, async () => {
           const { name, ...props } = rule
           await c.securityRules.createOrUpdate(rg, nsg, name, props, poll)
-        })
+        }),
+      deleteRule: (rg, nsg, name) => call(`delete rule ${name} in network security group ${nsg}`, async () => void (await c.securityRules.delete(rg, nsg, name, poll)))
     }
     clients.set(subscription, api)
     return api

@@ -1,9 +1,10 @@
 // Inbound NSG rules that open the Cassandra ports to the peer's address space. Pure functions:
-// one rule per (NSG, peer VNet), found again by name on a re-run, so apply is idempotent; its
+// one rule per (NSG, peer VNet, address family: Azure refuses a rule that mixes IPv4 and IPv6
+// prefixes), found again by name on a re-run, so apply is idempotent; its
 // priority is the lowest free inbound priority from a base, so it never collides with a rule
 // that is already there.
 import { PreflightError } from '../errors.ts'
-import { normalizePrefixes, overlaps } from './cidr.ts'
+import { type Family, isIpPrefix, normalizePrefixes, ofFamily, overlaps } from './cidr.ts'
 
 export interface ExistingRule {
   name: string
@@ -19,6 +20,7 @@ export interface ExistingRule {
   destinationAddressPrefixes?: string[]
   destinationPortRange?: string
   destinationPortRanges?: string[]
+  description?: string
 }
 
 export interface RuleSpec {
@@ -45,6 +47,8 @@ export interface RuleAction {
 }
 
 export const PRIORITY_BASE = 1000
+/** In the description of every rule this suite creates: mode remove deletes only rules carrying it. */
+export const OWNER_MARK = '(mr-actions create-vnet-peering)'
 const MAX_PRIORITY = 4096
 
 /** [7000, 7001, 9042] -> ['7000-7001', '9042'] */
@@ -77,19 +81,18 @@ export function expandPorts(single?: string, list?: string[]): Set<number> | und
 
 const prefixesOf = (single?: string, list?: string[]): string[] => [...(list ?? []), ...(single ? [single] : [])]
 
-const isCidrLike = (s: string): boolean => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(s)
-
 function sameCidrs(a: string[], b: string[]): boolean {
-  if (!a.every(isCidrLike) || !b.every(isCidrLike)) return a.slice().sort().join() === b.slice().sort().join()
+  if (!a.every(isIpPrefix) || !b.every(isIpPrefix)) return a.slice().sort().join() === b.slice().sort().join()
   const x = normalizePrefixes(a)
   const y = normalizePrefixes(b)
   return x.length === y.length && x.every((v, i) => v === y[i])
 }
 
-/** Rule name for the peer VNet: allow-cassandra-from-<vnet>, within Azure's 80 characters. */
-export function ruleNameFor(peerVnet: string): string {
-  const name = `allow-cassandra-from-${peerVnet}`.slice(0, 80)
-  return name.replace(/[.-]+$/, '')
+/** Rule name for the peer VNet: allow-cassandra-from-<vnet> (IPv4) or ...-<vnet>-ipv6, within Azure's 80 characters. */
+export function ruleNameFor(peerVnet: string, family: Family = 4): string {
+  const suffix = family === 6 ? '-ipv6' : ''
+  const name = `allow-cassandra-from-${peerVnet}`.slice(0, 80 - suffix.length).replace(/[.-]+$/, '')
+  return name + suffix
 }
 
 /** Lowest inbound priority from `base` not used by any rule. */
@@ -125,7 +128,7 @@ function shadowing(rules: readonly ExistingRule[], want: RuleSpec): string[] {
     })
     .filter((r) => {
       const src = prefixesOf(r.sourceAddressPrefix, r.sourceAddressPrefixes)
-      return src.some((s) => !isCidrLike(s) || want.sourceAddressPrefixes.some((w) => overlaps(s.includes('/') ? s : `${s}/32`, w)))
+      return src.some((s) => !isIpPrefix(s) || want.sourceAddressPrefixes.some((w) => overlaps(s, w)))
     })
     .map((r) => `${r.name} (priority ${r.priority}, Deny)`)
 }
@@ -157,11 +160,28 @@ export function planNsgRule(i: NsgRuleInput): RuleAction {
     sourceAddressPrefixes: [...i.sourcePrefixes],
     destinationAddressPrefixes: [...i.destinationPrefixes],
     destinationPortRanges: portRanges(i.ports),
-    description: `Cassandra inter-node traffic from peered VNet ${i.peerVnet} (mr-actions create-vnet-peering)`
+    description: `Cassandra inter-node traffic from peered VNet ${i.peerVnet} ${OWNER_MARK}`
   }
   const base = { nsgId: i.nsgId, nsgName: i.nsgName, rule, shadowedBy: shadowing(i.existing, rule) }
   if (!found) return { ...base, kind: 'create', reason: `new rule at free priority ${priority}` }
   const diff = matches(found, rule)
   if (diff.length) return { ...base, kind: 'update', reason: `differs: ${diff.join(', ')}` }
   return { ...base, kind: 'keep', reason: 'rule exists as wanted' }
+}
+
+/**
+ * One rule per address family that both VNets have (a dual-stack pair gets an IPv4 and an IPv6
+ * rule; a family only one side has needs none: no traffic of that family can flow between them).
+ * `existing` grows with each planned rule, so the second rule takes the next free priority.
+ */
+export function planNsgRules(i: Omit<NsgRuleInput, 'ruleName'>): RuleAction[] {
+  const out: RuleAction[] = []
+  for (const f of [4, 6] as Family[]) {
+    const src = ofFamily(i.sourcePrefixes, f)
+    const dst = ofFamily(i.destinationPrefixes, f)
+    if (!src.length || !dst.length) continue
+    const existing = [...i.existing, ...out.map((a) => a.rule)]
+    out.push(planNsgRule({ ...i, existing, ruleName: ruleNameFor(i.peerVnet, f), sourcePrefixes: src, destinationPrefixes: dst }))
+  }
+  return out
 }
