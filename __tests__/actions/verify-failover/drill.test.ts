@@ -180,6 +180,10 @@ describe('verify-failover drills', () => {
       if (new RegExp(`cancelled by ${signal}`).test(main.stdout)) {
         cancelled++
         expect({ what, code: main.code, signal: main.signal }).toEqual({ what, code: 1, signal: null })
+        // one report, saying what the cancel restored (not a second, failed one from the drill)
+        expect({ what, reports: (main.summary.match(/^## /gm) ?? []).length }).toEqual({ what, reports: 1 })
+        expect(main.summary).toMatch(new RegExp(`\\*\\*Cancelled by ${signal}\\.\\*\\* Restore: (scaled deployment helloworld back to 2|nothing to restore)`))
+        expect(main.summary).not.toMatch(/Restore: FAIL/)
       }
       // The runner then runs post (post-if: always()) with main's state.
       const post = await startStep('verify-failover', 'post', inputs, { env: drill.env, state: main.state }).done

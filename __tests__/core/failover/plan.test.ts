@@ -23,6 +23,23 @@ describe('plan parsers', () => {
     expect(parseAlternative('b=0.1', exp)).toHaveProperty('error')
     expect(parseAlternative('c=0.1', exp)).toHaveProperty('error')
   })
+  test('a typo in weights gives one error naming weights (no false ingress-url is required)', () => {
+    const topo = parseTopology('regions:\n  eastus:\n    ingress: { url: "https://api.example.com/", json: "region=eastus" }\n  westeurope:\n    ingress: { url: "https://api.example.com/", header: "x-region: westeurope" }\n')
+    for (const [weights, t] of [
+      ['eastus=9, westeurope=1', topo],
+      ['90%', topo],
+      ['eastus=9, westeurope=1', undefined],
+      ['90%', undefined]
+    ] as const) {
+      let err: Error | undefined
+      try {
+        readPlan(new InputReader((n: string) => ({ weights, 'fault-mode': 'scale-to-zero', 'fault-region': 'eastus', deployment: 'hello' })[n] ?? ''), t)
+      } catch (e) {
+        err = e as Error
+      }
+      expect({ weights, lines: err?.message.split('\n').filter((l) => /input '/.test(l)) }).toEqual({ weights, lines: [expect.stringMatching(/input 'weights'/)] })
+    }
+  })
   test('readPlan fills from the topology and reports every problem at once', () => {
     const topo = parseTopology(
       'regions:\n  eastus:\n    kube: { context: aks-eastus }\n    service: { deployment: hello, namespace: apigee }\n    ingress: { url: "https://api.example.com/", json: "region=eastus" }\n  westeurope:\n    ingress: { header: "x-region: westeurope" }\n'

@@ -106,6 +106,8 @@ export async function run(): Promise<void> {
     } finally {
       // Whatever happened above: undo the fault (idempotent) before leaving.
       if (fault && !prober.isStopped) await fault.restore().catch((e) => core.error(`restore failed: ${(e as Error).message}; the post step retries`))
+      // A cancel writes the one report itself (with what it restored) and exits: wait for it.
+      if (cancelling) await new Promise<never>(() => undefined)
       prober.close()
       stopSignals()
       await lease?.release()
@@ -189,20 +191,22 @@ async function restoreLeftover(fault: FaultController, report: Report): Promise<
   return r !== undefined
 }
 
+/** Set once a signal arrived: the cancel path owns the report from then on. */
+let cancelling: Promise<void> | undefined
+
 function handleSignals(prober: Prober, fault: FaultController | undefined, report: Report, lease?: HeldLease): () => void {
-  let seen = false
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (seen) {
+    if (cancelling) {
       core.info(`${sig} again: still restoring`)
       return
     }
-    seen = true
     core.warning(`${sig}: cancelling the drill and restoring`)
     prober.stop()
     const restore: Promise<RestoreResult | undefined> = fault ? fault.restore() : Promise.resolve(undefined)
-    restore
+    cancelling = restore
       .then((r) => {
-        report.error = `cancelled by ${sig}; ${r ? r.action : 'nothing to restore'}`
+        report.error = `cancelled by ${sig}; ${r ? r.action : fault?.injected === false ? 'nothing had been changed' : 'nothing left to restore'}`
+        report.note(`**Cancelled by ${sig}.** Restore: ${r ? `${r.action} at ${new Date(r.at).toISOString()}` : 'nothing to restore (no fault in place)'}.`)
       })
       .catch((e) => {
         report.error = `cancelled by ${sig}; restore failed: ${(e as Error).message} (the post step retries)`
@@ -314,6 +318,8 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
   } finally {
     if (!prober.isStopped) restored = await fault.restore()
   }
+  // cancelled: the signal path restores and reports; no phase tables of a drill cut short
+  if (prober.isStopped) return { failoverOk: false, restoreOk: false }
   const restoreAt = restored?.at ?? Date.now()
   if (!prober.isStopped) {
     const probes = await prober.run('restore', { until: (p) => p.kind === 'ok' && p.region === region, maxMs: plan.restoreTimeoutMs })

@@ -137,12 +137,12 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
       if (!(r in tRegions)) inputs.fail(new InputError('weights', `region '${r}' is not in topology ${topo.path}`, `use regions from the topology: ${Object.keys(tRegions).join(', ')}`))
     }
   }
-  const firstUrl = regions.map((r) => tRegions[r]?.ingress.url).find(Boolean)
-  const url = inputs.requiredString('ingress-url', {
-    pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/,
-    accepted: 'an http(s) URL such as https://api.example.com/hello',
-    fallback: { from: 'topology regions.<region>.ingress.url', value: firstUrl }
-  })
+  // When the weights did not parse, their regions are unknown: the topology's URL of any region
+  // stands in, and a missing URL is not reported (one error per mistake: the weights are it).
+  const urlRegions = regions.length ? regions : Object.keys(tRegions)
+  const firstUrl = urlRegions.map((r) => tRegions[r]?.ingress.url).find(Boolean)
+  const urlRule = { pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, accepted: 'an http(s) URL such as https://api.example.com/hello', fallback: { from: 'topology regions.<region>.ingress.url', value: firstUrl } }
+  const url = weightsText && !regions.length ? (inputs.string('ingress-url', urlRule) ?? '') : inputs.requiredString('ingress-url', urlRule)
   // The mesh's objects: the namespace of the service (topology) unless the inputs say otherwise.
   const firstTopo = regions.map((r) => tRegions[r]).find(Boolean)
   const meshNamespace = inputs.string('mesh-namespace', {
