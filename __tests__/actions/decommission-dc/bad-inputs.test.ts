@@ -1,6 +1,7 @@
 // Bad inputs of decommission-dc, through the bundle: each fails naming the input, the value and
 // the fix, before any kubectl command runs (so nothing can have changed). No sandbox needed.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { recordingKubectl } from '../../helpers/recording-kubectl.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../../../sandbox/runner.ts'
@@ -9,13 +10,7 @@ import { ensureBundle } from '../../helpers/bundle.ts'
 const dir = mkdtempSync(join(tmpdir(), 'mr-decom-inputs-'))
 const topo = join(dir, 'topology.yml')
 writeFileSync(topo, `cassandra: { namespace: apigee }\nregions:\n  eastus: { kube: { context: aks-east }, cassandra: { datacenter: dc-1 } }\n  westeurope: { kube: { context: aks-west }, cassandra: { datacenter: dc-2 } }\n`)
-// kubectl that records any call: none may happen
-const bin = join(dir, 'bin')
-const calls = join(dir, 'calls')
-mkdirSync(bin)
-writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\necho "$@" >> ${calls}\nexit 1\n`)
-chmodSync(join(bin, 'kubectl'), 0o755)
-const env = { PATH: `${bin}:${process.env.PATH}` }
+const { env, calls } = recordingKubectl(dir)
 const dcs = { 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-2' }
 
 beforeAll(() => ensureBundle('decommission-dc'), 600_000)
