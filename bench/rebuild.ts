@@ -8,7 +8,8 @@
 //         with the same stdin/-pwf secret handling as ours)
 //   seq:  the rebuild-dc BUNDLE, sequential, keyspaces kb_seq (background job + polling)
 //   par:  the rebuild-dc BUNDLE, parallel-racks, keyspaces kb_par
-// Goals: P2 = seq / raw <= 1.10; P3 = par / seq <= 0.65.
+// Goals: P2 = seq / raw <= 1.10; P3 = par / seq <= 0.65; P9 = the spot check afterwards reads at
+// most 2,000 keys per rebuilt node, at no more than spot-check-rate queries per second per DC.
 // Fair comparison on the same data: Cassandra 4.1+ refuses to rebuild ranges already streamed
 // (available_ranges_v2) and a wipe would need a node replacement, so each run rebuilds its own
 // keyspace (`-ks`), all three holding the same SSTables (loaded once, imported twice) and all
@@ -16,7 +17,7 @@
 // timed runs, as raw nodetool verifies nothing; it runs once afterwards (not timed).
 // Usage: [THROTTLE_MBIT=1] node bench/rebuild.ts [rows]   (takes /tmp/sandbox.lock; starts and stops 4 nodes)
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction, type StepResult } from '../sandbox/runner.ts'
 import { ensureBundles, haveSandbox, lockSandbox, regionInputs, startMiniWorld } from '../__tests__/actions/expand-keyspaces/harness.ts'
@@ -114,7 +115,7 @@ try {
   const raw = Date.now() - t
   log(`raw sequential nodetool rebuild: ${(raw / 1000).toFixed(1)}s`)
 
-  const action = async (ks: string, parallel: boolean): Promise<{ ms: number; r: StepResult }> => {
+  const action = async (ks: string, parallel: boolean, extra: Record<string, string> = { verify: 'false' }): Promise<{ ms: number; r: StepResult }> => {
     const start = Date.now()
     const r = await runAction(
       'rebuild-dc',
@@ -126,7 +127,7 @@ try {
         'parallel-racks': String(parallel),
         'poll-interval': '5s',
         'progress-interval': '10s',
-        verify: 'false',
+        ...extra,
         'state-dir': join(w.dir, 'pod-state')
       },
       { env: w.env }
@@ -144,11 +145,20 @@ try {
     if (last) log(`  ${last.trim()}`)
   }
 
+  // P9: the spot check alone (the same request again: every node is skipped, then verified)
+  const RATE = 100
+  const check = await action('kb_par', true, { verify: 'true', 'spot-check-rate': String(RATE) })
+  const spot = JSON.parse(readFileSync(check.r.outputs['report-path'], 'utf8')).data.spotCheck as { keys: number; queries: number; rows: number; ms: number }
+  const perNode = spot.keys / pods.length
+  const rate = spot.queries / 2 / (spot.ms / 1000) // queries per second per DC (half on each side, plus re-checks)
+  log(`spot check: ${spot.keys} keys, ${spot.queries} queries, ${spot.rows} rows in ${(spot.ms / 1000).toFixed(1)}s`)
+
   const p2 = seq.ms / raw
   const p3 = par.ms / seq.ms
   console.log(`P2 rebuild-dc sequential / raw sequential nodetool rebuild = ${p2.toFixed(3)} (goal <= 1.10) ${p2 <= 1.1 ? 'PASS' : 'FAIL'}`)
   console.log(`P3 rebuild-dc parallel-racks / sequential               = ${p3.toFixed(3)} (goal <= 0.65) ${p3 <= 0.65 ? 'PASS' : 'FAIL'}`)
-  console.log(JSON.stringify({ rows: ROWS, throttleMbit: mbit, rawMs: raw, seqMs: seq.ms, parMs: par.ms, p2, p3 }))
+  console.log(`P9 spot check keys read per rebuilt node = ${perNode.toFixed(0)} (goal <= 2000) at ${rate.toFixed(1)} queries/s per DC (limit ${RATE}) ${perNode <= 2000 && rate <= RATE ? 'PASS' : 'FAIL'}`)
+  console.log(JSON.stringify({ rows: ROWS, throttleMbit: mbit, rawMs: raw, seqMs: seq.ms, parMs: par.ms, p2, p3, spotCheck: spot }))
 } finally {
   await w.close()
   release()

@@ -21,9 +21,6 @@
 //   await op.stop()
 //
 // No jest in here: the world (sandbox/world.ts) can attach it to a region too.
-import type { Credentials } from '../src/core/cassandra/nodetool.ts'
-import { secretShell, secretStdin } from '../src/core/kube/podshell.ts'
-import { sortPods } from '../src/core/kube/kubectl.ts'
 import type { KubeCluster, KubeObject } from './kube/index.ts'
 
 export interface ApigeeOperatorOptions {
@@ -145,7 +142,7 @@ export class ApigeeOperator {
     }
   }
 
-  private credentials(): Credentials | undefined {
+  private credentials(): { user: string; password: string } | undefined {
     const s = this.kube.get('secrets', this.namespace, this.o.credentialsSecret ?? 'apigee-datastore-default-creds') as Obj | undefined
     const v = (k: string): string | undefined => (s?.data?.[k] ? Buffer.from(String(s.data[k]), 'base64').toString('utf8').trim() : undefined)
     const user = v('jmx.user')
@@ -159,7 +156,7 @@ export class ApigeeOperator {
       .list('pods', this.namespace)
       .filter((p) => want.every(([k, v]) => p.metadata.labels?.[k] === v) && (p as Obj).status?.phase === 'Running')
       .map((p) => ({ name: String(p.metadata.name) }))
-    return sortPods(pods).map((p) => p.name)
+    return pods.map((p) => p.name).sort((a, b) => ordinal(a) - ordinal(b) || a.localeCompare(b))
   }
 
   private report(run: OperatorRun): void {
@@ -227,15 +224,25 @@ export class ApigeeOperator {
   /** `nodetool rebuild -- <source>` in the pod, through its exec (as the nodetool path runs it). */
   private async rebuild(pod: string, source: string): Promise<{ ok: boolean; message: string }> {
     if (!source) return { ok: false, message: 'spec.source.region is empty' }
-    // JMX credentials on stdin, into a 0600 -pwf file in a private temp dir (podshell.ts): never argv
+    // JMX credentials on stdin, into a 0600 -pwf file in a private temp dir: never argv
     const c = this.credentials()
     const nodetool = this.o.nodetool ?? 'nodetool'
-    const script = c
-      ? secretShell(['U', 'P'], `printf '%s %s\\n' "$U" "$P" > "$d/jmx"\n${nodetool} -u "$U" -pwf "$d/jmx" rebuild -- "$1"`)
-      : secretShell([], `${nodetool} rebuild -- "$1"`)
-    const r = await this.kube.exec(this.namespace, pod, ['sh', '-c', script, 'sh', source], { stdin: c ? secretStdin([c.user, c.password]) : '' })
+    const script = [
+      'set -e',
+      'umask 077',
+      'd=$(mktemp -d)',
+      `trap 'rm -rf "$d"' EXIT`,
+      c ? `IFS= read -r U; IFS= read -r P\nprintf '%s %s\\n' "$U" "$P" > "$d/jmx"\n${nodetool} -u "$U" -pwf "$d/jmx" rebuild -- "$1"` : `${nodetool} rebuild -- "$1"`
+    ].join('\n')
+    const r = await this.kube.exec(this.namespace, pod, ['sh', '-c', script, 'sh', source], { stdin: c ? `${c.user}\n${c.password}\n` : '' })
     return { ok: r.code === 0, message: cassandraMessage(`${r.stdout}\n${r.stderr}`) }
   }
+}
+
+/** The StatefulSet ordinal of a pod name (`...-2` -> 2), as the operator walks its pods. */
+function ordinal(name: string): number {
+  const m = /-(\d+)$/.exec(name)
+  return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER
 }
 
 /** Attaches the emulation to a region's API double and starts watching. */

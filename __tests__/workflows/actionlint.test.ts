@@ -1,19 +1,27 @@
-// actionlint (built from its Go module by scripts/setup.d/actionlint.sh) over our workflows: no
-// findings. And over the broken fixtures: a finding for each, so a silent linter cannot pass.
+// actionlint (built from its Go module by scripts/setup.d/actionlint.sh) over our workflows, with
+// shellcheck (Debian's, scripts/setup.d/shellcheck.sh) on PATH as on GitHub's hosted runners, where
+// actionlint runs it on every `run:` block: no findings. And over the broken fixtures: a finding for
+// each, so a silent linter (or a missing shellcheck) cannot pass.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, workflowFiles } from './validate.ts'
 
-const BIN = join(ROOT, '.cache/bin/actionlint')
-const have = existsSync(BIN)
+const BIN_DIR = join(ROOT, '.cache/bin')
+const BIN = join(BIN_DIR, 'actionlint')
+const have = existsSync(BIN) && existsSync(join(BIN_DIR, 'shellcheck'))
 const lint = (files: string[]) =>
-  spawnSync(BIN, ['-no-color', '-oneline', ...files], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+  spawnSync(BIN, ['-no-color', '-oneline', ...files], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}` },
+  })
 
 if (!have) {
-  test.skip('actionlint: .cache/bin/actionlint is absent; run `npm run setup` (scripts/setup.d/actionlint.sh needs Go)', () => {})
+  test.skip('actionlint: .cache/bin/actionlint or .cache/bin/shellcheck is absent; run `npm run setup` (scripts/setup.d/actionlint.sh needs Go)', () => {})
 } else {
-  test('our workflows have no actionlint findings', () => {
+  test('our workflows have no actionlint findings (shellcheck included)', () => {
     const r = lint(workflowFiles())
     expect(r.stdout + r.stderr).toBe('')
     expect(r.status).toBe(0)
@@ -25,6 +33,13 @@ if (!have) {
     const r = lint([join(dir, f)])
     expect(r.status).toBe(1)
     expect(r.stdout).toContain(f)
+  })
+
+  test('shellcheck runs: a single-quoted $REGION in a run block is reported as SC2016', () => {
+    const f = join(ROOT, '__tests__/fixtures/workflows/shellcheck/single-quoted-expansion.yml')
+    const r = lint([f])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/single-quoted-expansion\.yml:9:\d+: .*SC2016/)
   })
 
   test('the control fixture passes actionlint', () => {

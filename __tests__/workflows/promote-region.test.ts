@@ -42,9 +42,10 @@ test.each(STAGES)('%s runs in the environment <prefix>-%s', (stage) => {
 test.each(STAGES)("%s calls exactly one of the suite's actions (%s), or runs the caller's command", (stage, action) => {
   const steps = jobs[stage].steps
   const ours = steps.filter((s) => s.uses && ourActionOf(s.uses))
-  // Besides that step: only checkout, artifact transfer and a `prepare` run step.
+  // Besides that step: only checkout, artifact transfer, a `prepare` run step and kubelogin (AKS mode only).
   for (const s of steps.filter((x) => !ours.includes(x))) {
-    if (s.uses) expect(s.uses).toMatch(/^actions\/(checkout|upload-artifact|download-artifact)@v\d+$/)
+    if (s.uses?.startsWith('azure/use-kubelogin')) expect(s.if).toBe("inputs.kubelogin-version != ''")
+    else if (s.uses) expect(s.uses).toMatch(/^actions\/(checkout|upload-artifact|download-artifact)@v\d+$/)
   }
   const stageSteps = steps.filter((s) => s.id === 'stage')
   expect(stageSteps).toHaveLength(1)

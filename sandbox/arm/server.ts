@@ -6,8 +6,9 @@
 // It also plays the two token issuers of the real auth path, so the action authenticates exactly
 // as it does on GitHub: a GitHub OIDC token endpoint (plain HTTP, as ACTIONS_ID_TOKEN_REQUEST_URL
 // points at) that signs ID tokens, and an Entra ID endpoint (same HTTPS server, reached through the
-// identity library's `authorityHost`) that exchanges a federated ID token (client_assertion) for an
-// ARM access token. ARM calls without a token it issued get 401.
+// identity library's `authorityHost`, see entra.ts) that exchanges a federated ID token
+// (client_assertion) for an access token: for ARM, or for AKS clusters (the Kubernetes API doubles
+// verify those). ARM calls without an ARM token it issued get 401.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer as createHttp, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https'
@@ -16,7 +17,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Address4, Address6 } from 'ip-address'
 import { serverTls } from '../tls.ts'
-import { signJwt, verifyJwt } from './jwt.ts'
+import { ManagedClusters, type ManagedClusterRecord } from './aks.ts'
+import { EntraDouble, EXCHANGE_AUDIENCE, GITHUB_ISSUER, type FederatedCredential } from './entra.ts'
+import { signJwt } from './jwt.ts'
 import { type NsgRecord, type PeeringRecord, type SecurityRuleRecord, type VnetRecord, World } from './world.ts'
 
 export interface LogEntry {
@@ -44,6 +47,12 @@ export interface ArmDoubleOptions {
   clientId?: string
   /** The federated credential's subject; the default accepts any subject of example/platform. */
   subject?: RegExp
+  /** The app's federated credentials (replace the one `subject` makes). */
+  federatedCredentials?: FederatedCredential[]
+  /** The `sub` of the GitHub OIDC double's ID tokens; default repo:<GITHUB_REPOSITORY or example/platform>:ref:refs/heads/main */
+  idTokenSubject?: string
+  /** Lifetime of the Entra double's access tokens (seconds); default 3599. */
+  tokenLifetimeSec?: number
   /** Retry-After (seconds) sent with long-running operations. */
   lroRetryAfterSec?: number
   /** Polls answered InProgress before an operation succeeds. */
@@ -51,8 +60,6 @@ export interface ArmDoubleOptions {
   tlsDir?: string
 }
 
-const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com'
-const EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange'
 
 type Json = Record<string, unknown>
 
@@ -82,8 +89,14 @@ export class ArmDouble {
   readonly tenantId: string
   readonly clientId: string
   readonly caFile: string
-  /** Access tokens issued by the Entra double (only these open ARM). */
+  /** Access tokens for ARM issued by the Entra double (only these open ARM). */
   readonly issued = new Set<string>()
+  /** AKS clusters (Microsoft.ContainerService/managedClusters), see aks.ts */
+  readonly aks: ManagedClusters
+  /** The Entra ID double (same HTTPS server): apps, federated credentials, token lifetime, JWKS. */
+  readonly entra: EntraDouble
+  /** `sub` of the ID tokens the GitHub OIDC double issues from now on */
+  idTokenSubject: string
   /** ID tokens handed out by the GitHub OIDC double. */
   idTokensIssued = 0
   url = ''
@@ -91,7 +104,7 @@ export class ArmDouble {
   private readonly requestToken = randomBytes(16).toString('hex')
   private readonly signingKey = randomBytes(32).toString('hex')
   private readonly ops = new Map<string, Operation>()
-  private readonly o: Required<Omit<ArmDoubleOptions, 'tlsDir'>>
+  private readonly o: Required<Pick<ArmDoubleOptions, 'tenantId' | 'clientId' | 'subject' | 'lroRetryAfterSec' | 'lroPolls'>>
   private readonly https: HttpsServer
   private readonly oidc: HttpServer
 
@@ -105,6 +118,19 @@ export class ArmDouble {
       lroRetryAfterSec: o.lroRetryAfterSec ?? 1,
       lroPolls: o.lroPolls ?? 1
     }
+    this.aks = new ManagedClusters(this.tenantId)
+    this.idTokenSubject = o.idTokenSubject ?? `repo:${process.env.GITHUB_REPOSITORY ?? 'example/platform'}:ref:refs/heads/main`
+    this.entra = new EntraDouble({
+      tenantId: this.tenantId,
+      assertionKey: this.signingKey,
+      tokenLifetimeSec: o.tokenLifetimeSec,
+      armResources: () => [this.url],
+      onArmToken: (t) => this.issued.add(t)
+    })
+    this.entra.addApp({
+      clientId: this.clientId,
+      federatedCredentials: o.federatedCredentials ?? [{ issuer: GITHUB_ISSUER, subject: this.o.subject, audience: EXCHANGE_AUDIENCE }]
+    })
     const tls = serverTls(o.tlsDir ?? mkdtempSync(join(tmpdir(), 'mr-arm-tls-')), 'arm')
     this.caFile = tls.caFile
     this.https = createHttps({ key: tls.key, cert: tls.cert }, (req, res) => void this.handle(req, res))
@@ -142,6 +168,11 @@ export class ArmDouble {
       'tenant-id': this.tenantId,
       'client-id': this.clientId
     }
+  }
+
+  /** Registers an AKS cluster whose API server is a Kubernetes API double (url, ca). */
+  addManagedCluster(c: Omit<ManagedClusterRecord, 'location'> & { location?: string }): ManagedClusterRecord {
+    return this.aks.add({ location: 'eastus', ...c })
   }
 
   /** ARM requests that asked to change something. */
@@ -192,7 +223,7 @@ export class ArmDouble {
     try {
       const text = await this.body(req)
       if (kind === 'entra') {
-        const [s, b] = this.entra(req.method ?? 'GET', url, text)
+        const [s, b] = this.entra.handle(req.method ?? 'GET', url, text, this.url)
         status = s
         this.send(res, s, b)
         return
@@ -240,7 +271,8 @@ export class ArmDouble {
     const url = new URL(req.url ?? '/', this.oidcUrl)
     let status = 200
     if (url.pathname !== '/idtoken') status = 404
-    else if (req.headers.authorization !== `Bearer ${this.requestToken}`) status = 401
+    // the scheme is case-insensitive (kubelogin sends `bearer`)
+    else if (!/^bearer /i.test(req.headers.authorization ?? '') || (req.headers.authorization ?? '').slice(7) !== this.requestToken) status = 401
     if (status !== 200) {
       this.send(res, status, { message: status === 404 ? 'Not Found' : 'Bad credentials' })
     } else {
@@ -249,7 +281,7 @@ export class ArmDouble {
         {
           iss: GITHUB_ISSUER,
           aud: url.searchParams.get('audience') ?? 'https://github.com/example',
-          sub: `repo:${process.env.GITHUB_REPOSITORY ?? 'example/platform'}:ref:refs/heads/main`,
+          sub: this.idTokenSubject,
           iat: now,
           nbf: now,
           exp: now + 300,
@@ -265,54 +297,6 @@ export class ArmDouble {
 
   // ---------------------------------------------------------------- Entra ID
 
-  private entra(method: string, url: URL, text: string): [number, Json] {
-    const parts = url.pathname.split('/').filter(Boolean)
-    const tenant = parts[0]
-    const rest = parts.slice(1).join('/')
-    const base = `${this.url}/${tenant}`
-    if (method === 'GET' && rest === 'v2.0/.well-known/openid-configuration') {
-      if (tenant !== this.tenantId) return [400, { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${tenant}' not found.` }]
-      return [
-        200,
-        {
-          token_endpoint: `${base}/oauth2/v2.0/token`,
-          authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-          device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
-          end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-          jwks_uri: `${base}/discovery/v2.0/keys`,
-          issuer: `${base}/v2.0`,
-          token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-          response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
-          scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-          tenant_region_scope: 'NA'
-        }
-      ]
-    }
-    if (method === 'POST' && rest === 'oauth2/v2.0/token') {
-      const form = new URLSearchParams(text)
-      const fail = (code: string, desc: string): [number, Json] => [400, { error: code, error_description: desc, error_codes: [Number(/AADSTS(\d+)/.exec(desc)?.[1] ?? 0)] }]
-      if (tenant !== this.tenantId) return fail('invalid_request', `AADSTS90002: Tenant '${tenant}' not found.`)
-      if (form.get('grant_type') !== 'client_credentials') return fail('unsupported_grant_type', 'AADSTS70003: grant_type must be client_credentials.')
-      if (form.get('client_id') !== this.clientId) return fail('unauthorized_client', `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory.`)
-      if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
-        return fail('invalid_client', 'AADSTS7000218: The request body must contain client_assertion or client_secret.')
-      }
-      const v = verifyJwt(form.get('client_assertion') ?? '', this.signingKey)
-      if ('error' in v) return fail('invalid_client', `AADSTS50027: JWT token is invalid or malformed (${v.error}).`)
-      const p = v.payload
-      if (p.iss !== GITHUB_ISSUER || p.aud !== EXCHANGE_AUDIENCE || !this.o.subject.test(String(p.sub))) {
-        return fail('invalid_request', `AADSTS700213: No matching federated identity record found for presented assertion subject '${p.sub}' (issuer '${p.iss}', audience '${p.aud}').`)
-      }
-      if (typeof p.exp !== 'number' || p.exp * 1000 < Date.now()) return fail('invalid_client', 'AADSTS700024: Client assertion is not within its valid time range.')
-      const scope = form.get('scope') ?? ''
-      if (!scope.endsWith('/.default')) return fail('invalid_scope', `AADSTS70011: The provided value for scope '${scope}' is not valid.`)
-      const token = `sandbox-arm.${randomBytes(24).toString('base64url')}`
-      this.issued.add(token)
-      return [200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token }]
-    }
-    return [404, { error: 'not_found', error_description: `no Entra route ${method} ${url.pathname}` }]
-  }
-
   // ---------------------------------------------------------------- ARM
 
   private arm(method: string, url: URL, text: string): [number, unknown, Record<string, string>?] {
@@ -321,6 +305,12 @@ export class ArmDouble {
     // /subscriptions/{s}/providers/Microsoft.Network/locations/{loc}/operations|operationResults/{id}
     if (lower[2] === 'providers' && lower[4] === 'locations' && seg.length === 8) {
       return this.operation(lower[6], seg[7])
+    }
+    // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters[/{name}[/{action}]]
+    if (lower[0] === 'subscriptions' && lower[2] === 'resourcegroups' && lower[4] === 'providers' && lower[5] === 'microsoft.containerservice' && lower[6] === 'managedclusters' && seg.length <= 9) {
+      this.checkScope(seg[1], seg[3])
+      const [s, b] = this.aks.handle(method, seg[1], seg[3], seg[7], seg[8], url)
+      return [s, b]
     }
     // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Network/{type}/{name}[/{child}[/{childName}]]
     if (lower[0] !== 'subscriptions' || lower[2] !== 'resourcegroups' || lower[4] !== 'providers' || lower[5] !== 'microsoft.network') {
@@ -356,10 +346,10 @@ export class ArmDouble {
 
   private checkScope(sub: string, rg: string): void {
     const all = [...this.world.vnets.values(), ...this.world.nsgs.values()]
-    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase())) {
+    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase()) && !this.aks.has(sub)) {
       throw new HttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`)
     }
-    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase() && r.resourceGroup.toLowerCase() === rg.toLowerCase())) {
+    if (!all.some((r) => r.subscription.toLowerCase() === sub.toLowerCase() && r.resourceGroup.toLowerCase() === rg.toLowerCase()) && !this.aks.has(sub, rg)) {
       throw new HttpError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`)
     }
   }

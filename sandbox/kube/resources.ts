@@ -180,6 +180,33 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     group: 'apigee.cloud.google.com', version: 'v1alpha1', name: 'cassandradatareplications', singular: 'cassandradatareplication',
     kind: 'CassandraDataReplication', namespaced: true, shortNames: ['cdr'], subresources: ['status'], generation: true,
     columns: [NAME, { name: 'Source', type: 'string', cell: (o) => (o as Obj).spec?.source?.region ?? '' }, { name: 'State', type: 'string', cell: (o) => (o as Obj).status?.state ?? '' }, AGE]
+  },
+  // Istio's traffic objects (networking.istio.io/v1), with the columns of Istio's CRDs; the traffic
+  // sandbox translates them into Envoy configuration as istiod does.
+  {
+    group: 'networking.istio.io', version: 'v1', name: 'gateways', singular: 'gateway', kind: 'Gateway', namespaced: true, shortNames: ['gw'],
+    categories: ['istio-io', 'networking-istio-io'], generation: true, columns: [NAME, AGE]
+  },
+  {
+    group: 'networking.istio.io', version: 'v1', name: 'virtualservices', singular: 'virtualservice', kind: 'VirtualService', namespaced: true,
+    shortNames: ['vs'], categories: ['istio-io', 'networking-istio-io'], generation: true,
+    columns: [
+      NAME,
+      { name: 'Gateways', type: 'string', cell: (o) => JSON.stringify((o as Obj).spec?.gateways ?? []) },
+      { name: 'Hosts', type: 'string', cell: (o) => JSON.stringify((o as Obj).spec?.hosts ?? []) },
+      AGE
+    ]
+  },
+  {
+    group: 'networking.istio.io', version: 'v1', name: 'destinationrules', singular: 'destinationrule', kind: 'DestinationRule', namespaced: true,
+    shortNames: ['dr'], categories: ['istio-io', 'networking-istio-io'], generation: true,
+    columns: [NAME, { name: 'Host', type: 'string', cell: (o) => (o as Obj).spec?.host ?? '' }, AGE]
+  },
+  // Chaos Mesh's HTTP fault (chaos-mesh.org/v1alpha1); the traffic sandbox plays its controller.
+  {
+    group: 'chaos-mesh.org', version: 'v1alpha1', name: 'httpchaos', singular: 'httpchaos', kind: 'HTTPChaos', namespaced: true,
+    categories: ['all', 'chaos-mesh'], subresources: ['status'], generation: true,
+    columns: [NAME, { name: 'Duration', type: 'string', cell: (o) => (o as Obj).spec?.duration ?? '' }, AGE]
   }
 ]
 

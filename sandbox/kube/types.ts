@@ -1,4 +1,5 @@
 // Public types of the Kubernetes API double (see index.ts for the overview).
+import type { JsonWebKey } from 'node:crypto'
 import type { Readable, Writable } from 'node:stream'
 
 /** Any Kubernetes object as it travels on the wire (apiVersion, kind, metadata, spec, status ...). */
@@ -166,6 +167,8 @@ export interface AccessLogEntry {
   namespace: string
   name: string
   status: number
+  /** the authenticated user (a token's oid; sandbox-admin for the static token) */
+  user?: string
   /** Content-Type of a PATCH (which patch flavour the client used) */
   patchType?: string
   userAgent: string
@@ -190,6 +193,23 @@ export interface KubeClusterOptions {
   gitVersion?: string
   /** debug sink for protocol errors; default: none */
   debug?: (line: string) => void
+  /**
+   * Entra ID integration as AKS has it: bearer tokens are Entra access tokens checked against
+   * this (signature, issuer, audience, expiry). The static `token` keeps working (admin).
+   */
+  entra?: EntraTokenReview
+  /** Enforce RBAC from the stored roles and bindings; default true when `entra` is set. */
+  rbac?: boolean
+}
+
+/** What the API server needs to validate Entra access tokens (EntraDouble provides it). */
+export interface EntraTokenReview {
+  /** `iss` of the tenant's v1.0 tokens, https://sts.windows.net/<tenant>/ */
+  issuer: string
+  /** the AKS server application, 6dae42f8-4368-4678-94ff-3960e28e3630 */
+  audience: string
+  /** the tenant's signing keys (its JWKS) */
+  jwks: () => { keys: JsonWebKey[] }
 }
 
 /** One context of a kubeconfig file. */

@@ -1,11 +1,13 @@
-// The sandbox traffic world: helloworld-style regional services behind a weighted ingress with
-// endpoint-based failover and outlier detection, and ground truth of every outage.
+// The sandbox traffic world: helloworld-style regional services behind per-region ingress gateways
+// that are real Envoy processes, configured from Istio's objects in the Kubernetes API doubles,
+// with Chaos Mesh's HTTPChaos as a fault, and ground truth from Envoy's admin API.
 //
 //   const world = await TrafficWorld.start({ regions: { eastus: { weight: 90, replicas: 2 },
 //                                                       westeurope: { weight: 10, replicas: 2 } } })
 //   world.attachKube(eastCluster, 'eastus', { namespace: 'apigee', name: 'helloworld' })
-//   ... kubectl scale deployment/helloworld --replicas=0 ... -> world.ingress.truth records it
+//   ... kubectl scale deployment/helloworld --replicas=0 ... -> world.truth records it
 //   await world.close()
-export { TrafficWorld, type TrafficWorldOptions, type RegionSpec, type WorkloadHost } from './world.ts'
-export { Ingress, type IngressConfig, type OutlierDetection, type GroundTruthEvent, type Endpoint } from './ingress.ts'
-export { Replica, type ReplicaOptions } from './replica.ts'
+export { TrafficWorld, type TrafficWorldOptions, type RegionSpec, type WorkloadHost, type GroundTruthEvent } from './world.ts'
+export { EnvoyGateway, type HostState } from './envoy.ts'
+export { translate, defaultObjects, type IstioObjects, type MeshEndpoint } from './istio.ts'
+export { Replica, type ReplicaOptions, type ReplicaFault } from './replica.ts'

@@ -1,9 +1,16 @@
 // One replica of a `helloworld`-style regional service: an HTTP server on 127.0.0.1 (ephemeral
-// port) that answers with its region, version and instance, as JSON and in headers. It can be
-// switched to "failing" (stays up, answers 503), the path for outlier detection; a request with
-// header `x-mr-fail: <region>|all` fails too (the header fault mode).
+// port) that answers with its region, version and instance, as JSON and in headers. A fault, as
+// Chaos Mesh's HTTPChaos injects it into the pod, makes it fail while it stays up (the path for
+// outlier detection): `abort` resets the connection, `code` replaces the response status.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
+export interface ReplicaFault {
+  abort?: boolean
+  code?: number
+  /** the HTTPChaos object that injected it (namespace/name) */
+  by: string
+}
 
 export interface ReplicaOptions {
   region: string
@@ -15,8 +22,9 @@ export class Replica {
   readonly region: string
   readonly version: string
   readonly instance: string
-  failing = false
+  fault?: ReplicaFault
   served = 0
+  failed = 0
   private server?: Server
   port = 0
 
@@ -33,18 +41,18 @@ export class Replica {
   async start(): Promise<void> {
     const server = createServer((req, res) => {
       req.resume()
-      const hdr = req.headers['x-mr-fail']
-      const failByHeader = typeof hdr === 'string' && (hdr === 'all' || hdr.split(',').map((s) => s.trim()).includes(this.region))
-      if (req.url?.startsWith('/healthz/ready')) {
-        res.writeHead(this.failing ? 503 : 200, { 'content-type': 'text/plain' }).end(this.failing ? 'failing\n' : 'ready\n')
+      const headers = { 'content-type': 'application/json', 'x-region': this.region, 'x-version': this.version, 'x-instance': this.instance }
+      const f = this.fault
+      if (f) {
+        this.failed++
+        if (f.abort) {
+          req.socket.destroy()
+          return
+        }
+        res.writeHead(f.code ?? 503, headers).end(JSON.stringify({ error: 'fault', region: this.region, instance: this.instance }) + '\n')
         return
       }
       this.served++
-      const headers = { 'content-type': 'application/json', 'x-region': this.region, 'x-version': this.version, 'x-instance': this.instance }
-      if (this.failing || failByHeader) {
-        res.writeHead(503, headers).end(JSON.stringify({ error: 'failing', region: this.region, instance: this.instance }) + '\n')
-        return
-      }
       const body = { service: 'helloworld', message: `Hello version: ${this.version}, instance: ${this.instance}`, region: this.region, version: this.version, instance: this.instance }
       res.writeHead(200, headers).end(JSON.stringify(body) + '\n')
     })

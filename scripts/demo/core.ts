@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { ROOT } from '../../sandbox/runner.ts'
 import { loadWorkflow, runWorkflow, type JobRun, type Workflow, type WorkflowJob } from '../../sandbox/workflow-runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
-import { bold, cyan, dim, green, red, renderHtml, renderTerminal, textTable, type HtmlSection, type Style } from './markdown.ts'
+import { bold, cyan, dim, green, red, renderHtml, renderTerminal, textTable, writeHtmlPage, type HtmlSection, type Style } from './markdown.ts'
 import { describeSandbox, SERVICE, SOURCE, startSandbox, stopSandbox, TARGET, type Sandbox } from './world.ts'
 
 const exec = promisify(execFile)
@@ -139,7 +139,7 @@ export class Demo {
         const d = drilled.find((r) => r.outputs['failover-ms'] !== undefined)
         const stepOut = d?.steps.find((s) => s.result)?.result?.outputs ?? {}
         if (stepOut['failover-ms']) {
-          const truth = (await (await fetch(`${sb.ingressUrl}/__admin/truth`)).json()) as Array<{ at: number; region: string; event: string }>
+          const truth = (await (await fetch(`${sb.world.state.traffic!.adminUrl}/truth`)).json()) as Array<{ at: number; region: string; event: string }>
           const faultAt = Number(stepOut['fault-at'])
           const lost = truth.find((e) => e.region === SOURCE && e.event === 'capacity-lost' && e.at >= faultAt)
           result.drill = { measuredMs: Number(stepOut['failover-ms']), truthMs: lost ? lost.at - faultAt : undefined }
@@ -227,7 +227,7 @@ export class Demo {
   }
 
   private async replicas(sb: Sandbox): Promise<DemoResult['afterDrill']> {
-    const running = (await (await fetch(`${sb.ingressUrl}/__admin/replicas`)).json()) as Record<string, number>
+    const running = (await (await fetch(`${sb.world.state.traffic!.adminUrl}/replicas`)).json()) as Record<string, number>
     const outp: DemoResult['afterDrill'] = {}
     for (const r of sb.world.state.regions) {
       const { stdout } = await exec(join(ROOT, '.cache/bin/kubectl'), ['--context', r.context, '-n', sb.world.state.namespace, 'get', `deployment/${SERVICE}`, '-o', 'json'], { env: { ...process.env, ...sb.env } })
@@ -247,7 +247,7 @@ export class Demo {
       r.error ? `\n**Error:** ${r.error}` : ''
     ].join('\n')
     writeFileSync(join(r.outDir, 'README.md'), `# mr-actions demo\n\n${overview}\n\n| stage | result | duration | summary |\n|---|---|---:|---|\n${this.stages.map((s) => `| ${s.title} | ${s.result} | ${fmt(s.ms)} | [${relative(r.outDir, s.summaryFile ?? '')}](${relative(r.outDir, s.summaryFile ?? '')}) |`).join('\n')}\n`)
-    writeFileSync(r.html, renderHtml('mr-actions demo', overview, this.sections))
+    writeHtmlPage(r.html, renderHtml('mr-actions demo', overview, this.sections))
   }
 
   private finalTable(r: DemoResult): void {

@@ -1,6 +1,9 @@
 // Job summaries (GitHub-flavoured Markdown) for the terminal and for one HTML page. The terminal
 // rendering walks marked's tokens: headings underlined, tables aligned in columns, lists
 // bulleted, code indented, Mermaid diagrams named (the HTML page draws them).
+import { copyFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { marked, type Token, type Tokens } from 'marked'
 
 const ESC = '\u001b['
@@ -172,6 +175,17 @@ export interface HtmlSection {
 
 const escapeHtml = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
+/** Mermaid's one-file browser build, served from beside the page: the page needs no network
+ *  (a CDN would leave the diagrams as code offline), and a classic script loads from file://,
+ *  where Chromium refuses module scripts. */
+export const MERMAID_FILE = 'mermaid.min.js'
+
+/** Writes the page and, next to it, the Mermaid it loads (from the `mermaid` devDependency). */
+export function writeHtmlPage(path: string, html: string): void {
+  writeFileSync(path, html)
+  copyFileSync(createRequire(import.meta.url).resolve(`mermaid/dist/${MERMAID_FILE}`), join(dirname(path), MERMAID_FILE))
+}
+
 /** One page: the overview table, then every stage's summary. Mermaid blocks become diagrams. */
 export function renderHtml(title: string, intro: string, sections: HtmlSection[]): string {
   const renderer = new marked.Renderer()
@@ -200,7 +214,8 @@ code { background: #f6f8fa; padding: 0 3px; }
 section { border-top: 2px solid #d0d7de; margin-top: 2em; }
 .success { color: #1a7f37; } .failure { color: #cf222e; } .skipped { color: #6e7781; }
 </style>
-<script type="module">import mermaid from 'https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs'; mermaid.initialize({ startOnLoad: true })</script>
+<script src="${MERMAID_FILE}"></script>
+<script>mermaid.initialize({ startOnLoad: true })</script>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>

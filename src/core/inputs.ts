@@ -10,10 +10,13 @@ import { parseDuration } from './wait.ts'
 export type InputSource = (name: string) => string
 
 export interface Fallback<T> {
-  /** Where the fallback value comes from, e.g. "topology regions.eastus.azure.vnet". */
+  /** Where the fallback value comes from, e.g. "topology regions.eastus.azure.vnet"; '' when no region was named. */
   from: string
   value: T | undefined
 }
+
+/** A fallback from the topology file. */
+export const fallback = <T>(from: string, value: T | undefined): Fallback<T> => ({ from, value })
 
 interface Common<T> {
   required?: boolean
@@ -24,6 +27,7 @@ interface Common<T> {
 export class InputReader {
   private readonly errors: ActionError[] = []
   private readonly source: InputSource
+  private topologyFailed = false
   constructor(source: InputSource = (n) => core.getInput(n)) {
     this.source = source
   }
@@ -35,6 +39,26 @@ export class InputReader {
 
   get failed(): boolean {
     return this.errors.length > 0
+  }
+
+  /**
+   * Records that the topology file (or a region named in it) could not be read. Inputs that fall
+   * back on the topology are then not reported as missing: that would be a second, false error
+   * for the one mistake already reported.
+   */
+  failTopology(err?: ActionError): void {
+    this.topologyFailed = true
+    if (err) this.errors.push(err)
+  }
+
+  /** Whether a fallback-bearing input may be missing only because the topology failed to load. */
+  get topologyUnreadable(): boolean {
+    return this.topologyFailed
+  }
+
+  /** Whether the input was given (not empty), without validating it. */
+  given(name: string): boolean {
+    return this.raw(name) !== ''
   }
 
   /** Throws every recorded problem at once. */
@@ -64,7 +88,8 @@ export class InputReader {
     if (o.fallback && o.fallback.value !== undefined) return o.fallback.value
     if (o.default !== undefined) return o.default
     if (o.required) {
-      const where = o.fallback ? ` and ${o.fallback.from} is not set` : ''
+      if (o.fallback && this.topologyFailed) return undefined
+      const where = o.fallback?.from ? ` and ${o.fallback.from} is not set` : ''
       this.errors.push(new InputError(name, `is required${where}`, accepted))
     }
     return undefined
@@ -75,7 +100,7 @@ export class InputReader {
     const accepted = o.accepted ?? (o.pattern ? `a value matching ${o.pattern}` : 'a non-empty string')
     const v = this.read<string>(name, o, accepted, (s) => ({ ok: s }))
     if (v !== undefined && o.pattern && !o.pattern.test(v)) {
-      const src = this.raw(name) !== '' ? `input '${name}'` : (o.fallback?.from ?? `input '${name}'`)
+      const src = this.raw(name) !== '' ? `input '${name}'` : o.fallback?.from || `input '${name}'`
       this.errors.push(new ActionError(`${src}: '${v}' is not valid`, accepted))
       return undefined
     }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import YAML from 'yaml'
 import { ActionError, InputErrors } from './errors.ts'
-import { isCidr, type InputReader } from './inputs.ts'
+import { fallback, isCidr, type Fallback, type InputReader } from './inputs.ts'
 import { type Rule, rules } from './patterns.ts'
 
 export interface RegionAzure {
@@ -17,10 +17,22 @@ export interface RegionKube {
   kubeconfig?: string
   namespace?: string
 }
+/** The region's AKS cluster: with it an action fetches the kubeconfig itself through ARM
+ *  (listClusterUserCredential, format exec) and signs in with kubelogin (workload identity). */
+export interface RegionAks {
+  subscription: string
+  resourceGroup: string
+  name: string
+}
 export interface RegionCassandra {
   datacenter?: string
   rack?: string
   overrides?: string
+}
+/** The k8sCluster block the region's overrides carry (Apigee: the cluster the runtime registers as). */
+export interface RegionK8sCluster {
+  name?: string
+  region?: string
 }
 export interface RegionIngress {
   url?: string
@@ -39,7 +51,9 @@ export interface Region {
   name: string
   azure: RegionAzure
   kube: RegionKube
+  aks?: RegionAks
   cassandra: RegionCassandra
+  k8sCluster: RegionK8sCluster
   ingress: RegionIngress
   service: RegionService
 }
@@ -159,13 +173,16 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
         c.err(p, 'must be a mapping', 'give azure:, kube:, cassandra: ... under each region')
         continue
       }
-      c.unknown(raw, p, ['azure', 'kube', 'cassandra', 'ingress', 'service'])
+      c.unknown(raw, p, ['azure', 'kube', 'aks', 'cassandra', 'k8sCluster', 'ingress', 'service'])
       const az = c.obj(raw, 'azure', p)
       c.unknown(az, `${p}.azure`, ['subscription', 'resourceGroup', 'vnet', 'nsg', 'addressSpace'])
       const kube = c.obj(raw, 'kube', p)
       c.unknown(kube, `${p}.kube`, ['context', 'kubeconfig', 'namespace'])
+      const aks = readAks(c, raw, p, az)
       const cr = c.obj(raw, 'cassandra', p)
       c.unknown(cr, `${p}.cassandra`, ['datacenter', 'rack', 'overrides'])
+      const k8s = c.obj(raw, 'k8sCluster', p)
+      c.unknown(k8s, `${p}.k8sCluster`, ['name', 'region'])
       const ing = c.obj(raw, 'ingress', p)
       c.unknown(ing, `${p}.ingress`, ['url', 'body', 'header', 'json'])
       const svc = c.obj(raw, 'service', p)
@@ -183,10 +200,15 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
           kubeconfig: c.str(kube, 'kubeconfig', `${p}.kube`),
           namespace: c.str(kube, 'namespace', `${p}.kube`, rules.kubeName)
         },
+        ...(aks ? { aks } : {}),
         cassandra: {
           datacenter: c.str(cr, 'datacenter', `${p}.cassandra`, rules.datacenter),
           rack: c.str(cr, 'rack', `${p}.cassandra`, rules.rack),
           overrides: c.str(cr, 'overrides', `${p}.cassandra`)
+        },
+        k8sCluster: {
+          name: c.str(k8s, 'name', `${p}.k8sCluster`, rules.k8sClusterName),
+          region: c.str(k8s, 'region', `${p}.k8sCluster`, rules.region)
         },
         ingress: {
           url: c.str(ing, 'url', `${p}.ingress`),
@@ -229,6 +251,28 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
   return topo
 }
 
+/** regions.<r>.aks: name required; subscription and resourceGroup fall back to regions.<r>.azure. */
+function readAks(c: Checker, raw: Obj, p: string, az: Obj): RegionAks | undefined {
+  if (raw.aks === undefined || raw.aks === null) return undefined
+  const aks = c.obj(raw, 'aks', p)
+  c.unknown(aks, `${p}.aks`, ['subscription', 'resourceGroup', 'name'])
+  const before = c.errors.length
+  const subscription = c.str(aks, 'subscription', `${p}.aks`, rules.subscription) ?? c.str(az, 'subscription', `${p}.azure`, rules.subscription)
+  const resourceGroup = c.str(aks, 'resourceGroup', `${p}.aks`, rules.resourceGroup) ?? c.str(az, 'resourceGroup', `${p}.azure`, rules.resourceGroup)
+  const name = c.str(aks, 'name', `${p}.aks`, rules.aksName)
+  if (c.errors.length > before) return undefined
+  const missing = [...(subscription ? [] : ['subscription']), ...(resourceGroup ? [] : ['resourceGroup']), ...(name ? [] : ['name'])]
+  if (missing.length) {
+    c.err(
+      `${p}.aks`,
+      `missing ${missing.join(', ')}`,
+      `write it as 'aks: { subscription: <GUID>, resourceGroup: <group>, name: <cluster> }' (subscription and resourceGroup may come from ${p}.azure)`
+    )
+    return undefined
+  }
+  return { subscription: subscription!, resourceGroup: resourceGroup!, name: name! }
+}
+
 /** The region named by an input, or an error naming the input and the regions that exist. */
 export function regionOf(topo: Topology | undefined, name: string, input: string): Region {
   if (!topo) return emptyRegion(name)
@@ -243,7 +287,7 @@ export function regionOf(topo: Topology | undefined, name: string, input: string
 }
 
 export function emptyRegion(name: string): Region {
-  return { name, azure: {}, kube: {}, cassandra: {}, ingress: {}, service: {} }
+  return { name, azure: {}, kube: {}, cassandra: {}, k8sCluster: {}, ingress: {}, service: {} }
 }
 
 /** Input 'topology': its path and the parsed file; a file that does not load is recorded on the
@@ -254,7 +298,7 @@ export function readTopologyInput(inputs: InputReader): { path?: string; topolog
   try {
     return { path, topology: loadTopology(path) }
   } catch (e) {
-    inputs.fail(e as ActionError)
+    inputs.failTopology(e as ActionError)
     return { path }
   }
 }
@@ -262,11 +306,18 @@ export function readTopologyInput(inputs: InputReader): { path?: string; topolog
 /** A region input (source-region, target-region) looked up in the topology; problems recorded on the reader. */
 export function readRegionInput(inputs: InputReader, topo: Topology | undefined, input: string): Region | undefined {
   const name = inputs.string(input, { pattern: rules.region.re, accepted: rules.region.accepted })
+  // a malformed region name is already reported: the fields it would have filled are not missing
+  if (name === undefined && inputs.given(input)) inputs.failTopology()
   if (!topo || !name) return undefined
   try {
     return regionOf(topo, name, input)
   } catch (e) {
-    inputs.fail(e as ActionError)
+    inputs.failTopology(e as ActionError)
     return undefined
   }
+}
+
+/** The topology fallback of an input from a field of a region ('' as its source when no region was named). */
+export function fromRegion<T>(region: Region | undefined, field: string, value: T | undefined): Fallback<T> {
+  return fallback(region ? `topology regions.${region.name}.${field}` : '', value)
 }

@@ -68,8 +68,26 @@ describe('preflight', () => {
     const errs = preflight({ ...base, targetDc: 'dc-1', targetIsCopy: true, target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n  datacenter: dc-1\n') }).map((e) => e.message)
     expect(errs).toEqual([expect.stringMatching(/'dc-1' is the datacenter of an existing region \(east.yaml\)/), expect.stringMatching(/'dc-1' is already in the ring/)])
   })
+  it('refuses a target whose k8sCluster is the one of an existing region, naming the inputs that fix it', () => {
+    const east = Overrides.parse('instanceID: a\nk8sCluster:\n  name: aks-east\n  region: eastus\ncassandra:\n  hostNetwork: true\n  clusterName: c1\n', 'east.yaml')
+    const errs = preflight({ ...base, existing: [east], target: tgt('instanceID: b\nk8sCluster:\n  name: aks-east\n  region: eastus\ncassandra:\n  clusterName: c1\n') }).map((e) => e.describe())
+    expect(errs).toEqual([expect.stringMatching(/west.yaml: k8sCluster \(name 'aks-east', region 'eastus'\) equals the k8sCluster of east.yaml[\s\S]*fix: .*'target-k8s-cluster-name' and 'target-k8s-cluster-region'/)])
+    expect(preflight({ ...base, existing: [east], target: tgt('instanceID: b\nk8sCluster:\n  name: aks-west\n  region: westus\ncassandra:\n  clusterName: c1\n') })).toEqual([])
+  })
   it('accepts the new DC in the ring on a re-run (the target overrides already name it)', () => {
     expect(preflight({ ...base, ring: [...ring, node('10.2.0.1', 'ra-1', 'dc-2')], target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n  datacenter: dc-2\n') })).toEqual([])
+  })
+  // a new run of the workflow: fresh checkout, the overrides file is a copy again
+  const newRegionPod = (i: number): PodInfo => ({ ...pod(i), podIP: `10.2.0.${i + 1}`, hostIP: `10.2.0.${i + 1}` })
+  const copy = { ...base, targetIsCopy: true, target: tgt('instanceID: b\ncassandra:\n  clusterName: c1\n') }
+  it('accepts the new DC in the ring on a new run when every node of it is a pod of the new region', () => {
+    const r = [...ring, node('10.2.0.1', 'ra-1', 'dc-2'), node('10.2.0.2', 'ra-1', 'dc-2')]
+    expect(preflight({ ...copy, ring: r, targetPods: [newRegionPod(0), newRegionPod(1)] })).toEqual([])
+  })
+  it('refuses, naming only it, a node of the new DC that no pod of the new region accounts for', () => {
+    const r = [...ring, node('10.2.0.1', 'ra-1', 'dc-2'), node('10.2.0.9', 'ra-1', 'dc-2', 'D')]
+    const errs = preflight({ ...copy, ring: r, targetPods: [newRegionPod(0)] }).map((e) => e.message)
+    expect(errs).toEqual([expect.stringMatching(/^datacenter 'dc-2' is already in the ring \(10.2.0.9 DN\)$/)])
   })
 })
 

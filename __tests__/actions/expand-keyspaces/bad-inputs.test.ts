@@ -38,14 +38,24 @@ const expandCases: [string, Record<string, string>, RegExp][] = [
   ['RF in remove mode', { mode: 'remove', 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-2', 'replication-factor': '2' }, /have no meaning in mode 'remove'/],
   ['bad selector', { 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-2', 'pod-selector': 'app in (x' }, /input 'pod-selector'/],
   ['unknown region in the topology', { topology: topo, 'source-region': 'eastus', 'target-region': 'mars' }, /input 'target-region': region 'mars' is not in topology[\s\S]*use one of: eastus, westeurope/],
-  ['missing topology file', { topology: join(dir, 'nope.yml'), 'source-region': 'eastus', 'target-region': 'westeurope' }, /topology file '.*nope.yml' does not exist/]
+  ['missing topology file', { topology: join(dir, 'nope.yml'), 'source-region': 'eastus', 'target-region': 'westeurope' }, /topology file '.*nope.yml' does not exist/],
+  ['malformed region key', { topology: topo, 'source-region': 'East_US', 'target-region': 'westeurope' }, /input 'source-region': 'East_US' is not valid\n\s+fix: a region key/],
+  // a name that 'keyspaces' refuses is refused by 'replication-factors' too, naming that input
+  ['replication-factors with a name keyspaces refuses', { 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-2', 'replication-factors': 'cache=3, my-ks=3' }, /input 'replication-factors': 'my-ks=3': 'my-ks' is not a keyspace name\n\s+fix: keyspace=RF items .*letters, digits and _/],
+  ['keyspaces refuses the same name', { 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-2', keyspaces: 'cache, my-ks' }, /input 'keyspaces': bad item\(s\) 'my-ks' \(got 'cache, my-ks'\)\n\s+fix: keyspace names: letters, digits and _/],
+  ['one keyspace with two RFs', { 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-2', 'replication-factors': 'a=3\nb=1\na=2' }, /input 'replication-factors': 'a' is given twice, RF 3 and 2/],
+  ['convert-simple-strategy not a boolean (was silently false)', { 'source-datacenter': 'dc-1', 'target-datacenter': 'dc-2', 'convert-simple-strategy': 'yes' }, /input 'convert-simple-strategy': not a boolean \(got 'yes'\)\n\s+fix: 'true' or 'false'/]
 ]
+// errors as the user reads them: one per mistake (a false second error would show a second fix)
+const errors = (stdout: string): string[] => stdout.split('\n').filter((l) => l.startsWith('::error::')).map((l) => decodeURIComponent(l.slice(9).replace(/%0A/g, '\n')))
+const fixes = (stdout: string): number => errors(stdout).join('\n').split('\n').filter((l) => /^\s+fix: /.test(l)).length
 
 describe('expand-keyspaces bad inputs', () => {
   it.each(expandCases)('%s', async (_name, inputs, re) => {
     const r = await runAction('expand-keyspaces', inputs, { env, cwd: dir })
     expect(r.code).toBe(1)
     expect(decodeURIComponent(r.stdout.replace(/%0A/g, '\n'))).toMatch(re)
+    expect(fixes(r.stdout)).toBe(1)
     expect(existsSync(calls)).toBe(false)
     expect(visible(r.stdout)).not.toContain('xyz-secret-1')
   })
@@ -64,7 +74,9 @@ const seedCases: [string, Record<string, string>, RegExp][] = [
   ['bad rack', { 'existing-overrides': 'a.yaml', 'target-overrides': 'b.yaml', 'target-datacenter': 'dc-2', 'target-rack': 'ra 1' }, /input 'target-rack': 'ra 1' is not valid/],
   ['seed-count out of range', { 'existing-overrides': 'a.yaml', 'target-overrides': 'b.yaml', 'target-datacenter': 'dc-2', 'seed-count': '0' }, /input 'seed-count': out of range 1..10/],
   ['existing overrides file missing', { 'existing-overrides': join(dir, 'missing.yaml'), 'target-overrides': join(dir, 'b.yaml'), 'target-datacenter': 'dc-2' }, /existing overrides file '.*missing.yaml' does not exist/],
-  ['finalize without a file', { mode: 'finalize', 'target-overrides': join(dir, 'none.yaml') }, /target overrides file '.*none.yaml' does not exist/]
+  ['finalize without a file', { mode: 'finalize', 'target-overrides': join(dir, 'none.yaml') }, /target overrides file '.*none.yaml' does not exist/],
+  ['missing topology file', { topology: join(dir, 'nope.yml'), 'source-region': 'eastus', 'target-region': 'westeurope' }, /topology file '.*nope.yml' does not exist/],
+  ['unknown region in the topology', { topology: topo, 'source-region': 'eastus', 'target-region': 'mars' }, /input 'target-region': region 'mars' is not in topology[\s\S]*use one of: eastus, westeurope/]
 ]
 
 describe('configure-seed-host bad inputs', () => {
@@ -72,6 +84,7 @@ describe('configure-seed-host bad inputs', () => {
     const r = await runAction('configure-seed-host', inputs, { env, cwd: dir })
     expect(r.code).toBe(1)
     expect(r.stdout.replace(/%0A/g, '\n')).toMatch(re)
+    expect(fixes(r.stdout)).toBe(1)
     expect(existsSync(calls)).toBe(false)
   })
 })

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { ensureBundle } from '../../helpers/bundle.ts'
 import YAML from 'yaml'
 import { CassandraCluster } from '../../../sandbox/cassandra/cluster.ts'
+import { apigeeUsers, createApigeeRoles, credentialsSecretData } from '../../../sandbox/datastore-creds.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
 import type { StepResult } from '../../../sandbox/runner.ts'
 
@@ -88,6 +89,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
   const dir = mkdtempSync(join(tmpdir(), 'mr-h-world-'))
   const cluster = new CassandraCluster({ runDir: o.runDir ?? join(dir, 'run'), heapMb: Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 512) })
   const racks = o.racks ?? ['ra-1']
+  const users = apigeeUsers(cluster.runDir, 'apigee')
   const specs = Array.from({ length: o.sourceNodes }, (_, i) => cluster.dcSpecs(o.sourceDc, 1, { first: i, rack: racks[i % racks.length], seeds: [cluster.dcSpecs(o.sourceDc, 1)[0].address] })[0])
   cluster.start(specs)
   const source = await startKubeCluster({ name: 'region-source', tlsDir: join(dir, 'tls'), namespaces: ['apigee', 'cert-manager'] })
@@ -115,6 +117,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
   try {
     await cluster.waitUp(specs)
     await cluster.bootstrapAuth(o.sourceDc)
+    await createApigeeRoles(cluster, specs[0].name, users)
   } catch (e) {
     await source.close()
     await target.close()
@@ -129,7 +132,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' },
-      data: { 'jmx.user': b64(c.jmxUser), 'jmx.password': b64(c.jmxPassword), 'ddl.user': b64(c.ddlUser), 'ddl.password': b64(c.ddlPassword) }
+      data: credentialsSecretData(cluster, users)
     })
     addDcPods(kube, dc)
   }

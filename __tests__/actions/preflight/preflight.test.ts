@@ -1,9 +1,10 @@
 // The root preflight, driven through its bundle as the runner does: a good topology yields a
 // plan; each broken topology fails with an error naming the field and the fix.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../../../sandbox/runner.ts'
+import { ensureBundle } from '../../helpers/bundle.ts'
 
 const good = {
   cassandra: { namespace: 'apigee', clusterName: 'apigeecluster' },
@@ -35,6 +36,7 @@ async function preflight(topo: unknown, inputs: Record<string, string> = {}) {
 }
 
 describe('preflight', () => {
+  beforeAll(() => ensureBundle('preflight'), 300_000)
   it('plans a good promotion and changes nothing', async () => {
     const r = await preflight(good)
     expect(r.code).toBe(0)
@@ -67,6 +69,27 @@ describe('preflight', () => {
     // Annotations escape newlines as %0A: decode before matching.
     expect(r.stdout.replace(/%0A/g, '\n')).toMatch(message)
     expect(r.outputs.plan).toBeUndefined()
+  })
+
+  it("refuses a target overrides file whose k8sCluster is the source region's, before any change", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'preflight-'))
+    const east = 'k8sCluster:\n  name: aks-eastus\n  region: eastus\ncassandra:\n  hostNetwork: true\n'
+    writeFileSync(join(dir, 'overrides-eastus.yaml'), east)
+    writeFileSync(join(dir, 'overrides-westeurope.yaml'), `# copied\n${east}`)
+    writeFileSync(join(dir, 'topo.yml'), JSON.stringify(good))
+    const before = JSON.stringify([readFileSync(join(dir, 'overrides-eastus.yaml'), 'utf8'), readFileSync(join(dir, 'overrides-westeurope.yaml'), 'utf8')])
+    const r = await runAction('preflight', { topology: 'topo.yml', 'source-region': 'eastus', 'target-region': 'westeurope', online: 'false' }, { cwd: dir, jobDir: dir })
+    expect(r.code).toBe(1)
+    const text = r.stdout.replace(/%0A/g, '\n')
+    expect(text).toMatch(/overrides overrides-westeurope.yaml: k8sCluster \(name 'aks-eastus', region 'eastus'\) equals the k8sCluster of overrides-eastus.yaml[^\n]*\n\s*fix: set k8sCluster.name and k8sCluster.region of the new cluster in that file/)
+    expect(r.outputs.plan).toBeUndefined()
+    expect(JSON.stringify([readFileSync(join(dir, 'overrides-eastus.yaml'), 'utf8'), readFileSync(join(dir, 'overrides-westeurope.yaml'), 'utf8')])).toBe(before)
+    // the same clash in the topology itself
+    const t = clone()
+    for (const r of [t.regions.eastus, t.regions.westeurope]) Object.assign(r, { k8sCluster: { name: 'aks-eastus', region: 'eastus' } })
+    const r2 = await preflight(t)
+    expect(r2.code).toBe(1)
+    expect(r2.stdout.replace(/%0A/g, '\n')).toMatch(/regions\.westeurope\.k8sCluster \(name 'aks-eastus', region 'eastus'\) equals regions\.eastus\.k8sCluster/)
   })
 
   it('lets the network stage be skipped for a topology without Azure fields', async () => {

@@ -5,7 +5,7 @@
 // Run under the sandbox lock (taken by the test): the Cassandra addresses are fixed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseStatus } from '../../../src/core/cassandra/status.ts'
 import { runAction, startStep, type StepResult } from '../../../sandbox/runner.ts'
@@ -42,6 +42,26 @@ d('rebuild-dc on the sandbox', () => {
     return r
   }
   const out = (r: StepResult): string => visible(r.stdout + r.stderr)
+  interface SpotTable { table: string; sampled: number; found: number; missing: number; newer: number; gone: number }
+  /** The spot check part of the action's JSON report. */
+  const spotCheckOf = (r: StepResult): { keys: number; queries: number; ms: number; tables: SpotTable[] } => JSON.parse(readFileSync(r.outputs['report-path'], 'utf8')).data.spotCheck
+  /** Inserts into app.live (a third with a 3 s TTL) and app.fleeting (all with a 3 s TTL, new keys) on the source node until stopped; returns the rows written. */
+  const continuousWrites = (): { stop: () => Promise<number> } => {
+    let on = true
+    let n = 0
+    const src = w.cluster.nodes().find((x) => x.datacenter === SRC)!
+    const loop = (async () => {
+      while (on) {
+        const batch = Array.from({ length: 15 }, (_, i) =>
+          i % 3 === 2 ? `INSERT INTO app.fleeting (id, v) VALUES (${n + i}, 'f') USING TTL 3` : `INSERT INTO app.live (id, at, v) VALUES (${(n + i) % 500}, now(), 'w')${(n + i) % 3 === 0 ? ' USING TTL 3' : ''}`
+        )
+        await w.cluster.cql(src.name, batch, { allowFailure: true })
+        n += batch.length
+        await new Promise((res) => setTimeout(res, 200))
+      }
+    })()
+    return { stop: async () => ((on = false), await loop, n) }
+  }
   /** The job folder of the i-th dc-2 node in the "pod" (exec runs locally: same filesystem). */
   const hostDir = async (i: number): Promise<string> => {
     const n = w.cluster.nodes().filter((x) => x.datacenter === TGT)[i]
@@ -58,13 +78,19 @@ d('rebuild-dc on the sandbox', () => {
     await w.cluster.cql(src.name, [
       `CREATE KEYSPACE app WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1}`,
       'CREATE TABLE app.blobs (id int PRIMARY KEY, v blob)',
-      'CREATE TABLE app."Small" (id int PRIMARY KEY, v text)'
+      'CREATE TABLE app."Small" (id int PRIMARY KEY, v text)',
+      // rows that expire during the rebuild and the spot check, and a table written all along
+      'CREATE TABLE app.sessions (org text, id int, v text, PRIMARY KEY ((org, id)))',
+      'CREATE TABLE app.live (id int, at timeuuid, v text, PRIMARY KEY (id, at))',
+      'CREATE TABLE app.fleeting (id int PRIMARY KEY, v text)'
     ])
     for (let i = 0; i < ROWS; i += 20) {
       const batch = Array.from({ length: Math.min(20, ROWS - i) }, (_, k) => `INSERT INTO app.blobs (id, v) VALUES (${i + k}, 0x${randomBytes(64 * 1024).toString('hex')})`)
       await w.cluster.cql(src.name, batch, { timeoutMs: 120_000 })
     }
     await w.cluster.cql(src.name, Array.from({ length: 50 }, (_, i) => `INSERT INTO app."Small" (id, v) VALUES (${i}, 'row ${i}')`))
+    // TTL'd rows streamed by the rebuild (a composite partition key)
+    await w.cluster.cql(src.name, Array.from({ length: 300 }, (_, i) => `INSERT INTO app.sessions (org, id, v) VALUES ('o${i % 3}', ${i}, 's') USING TTL ${3600 + i}`))
     await w.cluster.nodetool(src.name, ['flush'])
     // the new region: two nodes in two racks, pods in the target cluster with the creds secret
     const seeds = [src.address]
@@ -109,7 +135,7 @@ d('rebuild-dc on the sandbox', () => {
     expect(existsSync(stateDir)).toBe(false)
   })
 
-  it('killed mid-stream (SIGKILL), a re-run skips the done node, re-attaches to the running one and verifies', async () => {
+  it('killed mid-stream (SIGKILL), a re-run skips the done node, re-attaches to the running one and verifies while writes and TTLs go on', async () => {
     const step = startStep('rebuild-dc', 'main', inputs({ verify: 'false' }), { env: w.env })
     let seen = ''
     step.child.stdout!.on('data', (b: Buffer) => (seen += b.toString()))
@@ -122,7 +148,11 @@ d('rebuild-dc on the sandbox', () => {
     expect(killed.signal).toBe('SIGKILL')
     expect(existsSync(join(await hostDir(1), 'rc'))).toBe(false) // still streaming in the pod
 
-    const r = await run()
+    // writes go on while the re-run re-attaches, waits and checks
+    const writer = continuousWrites()
+    const r = await run({ 'spot-check-keys': '400', 'spot-check-rate': '200' })
+    const written = await writer.stop()
+    expect(written).toBeGreaterThan(100) // rows kept arriving during the rebuild and the check
     expect(r.code).toBe(0)
     const o = out(r)
     expect(o).toMatch(/apigee-cassandra-default-0 .*already rebuilt from this source/)
@@ -131,9 +161,26 @@ d('rebuild-dc on the sandbox', () => {
     expect(r.outputs['skipped-nodes']).toBe('apigee-cassandra-default-0')
     expect(r.outputs['rebuilt-nodes']).toBe('apigee-cassandra-default-1')
     expect(Number(r.outputs['bytes-streamed'])).toBeGreaterThan(0)
-    // the spot check read every table at LOCAL_ONE on both sides and found equal counts
-    expect(o).toMatch(new RegExp(`app\\.blobs\\s+${ROWS}\\s+${ROWS}\\s+ok`))
-    expect(o).toMatch(/app\.Small\s+50\s+50\s+ok/)
+    // the spot check sampled keys of every table and found each one in the new DC (or excused it
+    // as written after the start or expired since), within the key budget and the rate
+    const spot = spotCheckOf(r)
+    expect(spot.tables.map((t) => t.table).sort()).toEqual(['app.Small', 'app.blobs', 'app.fleeting', 'app.live', 'app.sessions'])
+    for (const t of spot.tables) {
+      expect(t.missing).toBe(0)
+      expect(t.sampled).toBeGreaterThan(0)
+      expect(t.found + t.newer + t.gone).toBe(t.sampled)
+    }
+    // 80 keys wanted per table, from random points of 32 slices of the ring: a good share of each
+    for (const [table, rows] of [['app.blobs', ROWS], ['app.Small', 50], ['app.sessions', 300]] as const) {
+      const t = spot.tables.find((x) => x.table === table)!
+      expect(t.sampled).toBeGreaterThan(Math.min(80, rows) / 3)
+      expect(t.found).toBe(t.sampled) // streamed rows (app.sessions: a composite key, TTL'd) all in the new DC
+    }
+    // rows with a 3 s TTL, sampled alive, had expired by their lookup seconds later: excused, not missing
+    expect(spot.tables.find((t) => t.table === 'app.fleeting')!.gone).toBeGreaterThan(0)
+    expect(spot.keys).toBeLessThanOrEqual(400)
+    expect(spot.queries / (spot.ms / 1000)).toBeLessThanOrEqual(2 * 200) // two sides, each at most 200 queries/s
+    expect(o).toMatch(/spot check: \d+ key\(s\) sampled in 5 table\(s\).*load \d+ queries, \d+ rows in/)
   }, 600_000)
 
   it('a re-run after success changes nothing', async () => {
@@ -143,6 +190,23 @@ d('rebuild-dc on the sandbox', () => {
     expect(r.outputs['skipped-nodes']).toBe('apigee-cassandra-default-0,apigee-cassandra-default-1')
     expect(out(r)).toMatch(/nothing to do/)
     expect(out(r)).not.toMatch(/nodetool rebuild .* started/)
+  }, 300_000)
+
+  it('the spot check fails when rows really are missing: a keyspace the rebuild never streamed', async () => {
+    const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!
+    // data only in dc-41, then replicated to dc-42 without a rebuild: the nodes' job says done
+    await w.cluster.cql(src.name, [`CREATE KEYSPACE gap WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1}`, 'CREATE TABLE gap.t (id int PRIMARY KEY, v text)'])
+    await w.cluster.cql(src.name, Array.from({ length: 120 }, (_, i) => `INSERT INTO gap.t (id, v) VALUES (${i}, 'v')`))
+    await w.cluster.cql(src.name, [`ALTER KEYSPACE gap WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1, '${TGT}': 1}`])
+    const r = await run({ 'spot-check-keys': '200' })
+    expect(r.code).not.toBe(0)
+    expect(out(r)).not.toMatch(/nodetool rebuild .* started/)
+    const gap = spotCheckOf(r).tables.find((t) => t.table === 'gap.t')!
+    expect(gap.sampled).toBeGreaterThan(0)
+    expect(gap.missing).toBe(gap.sampled) // nothing of gap reached dc-42
+    expect(out(r)).toMatch(/spot check failed: keys that exist in dc-41 and were written before this run are missing in dc-42 .*gap\.t \d+ of \d+ \(tokens -?\d+/)
+    for (const t of spotCheckOf(r).tables.filter((x) => x.table !== 'gap.t')) expect(t.missing).toBe(0)
+    await w.cluster.cql(src.name, ['DROP KEYSPACE gap'])
   }, 300_000)
 
   it('refuses a keyspace without replicas in the source DC (Cassandra would exit 0 having streamed nothing)', async () => {

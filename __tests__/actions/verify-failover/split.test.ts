@@ -1,5 +1,5 @@
 // verify-failover's split check and input validation, driven through the BUNDLE by the runner
-// double against the sandbox ingress (seeded, so the random split is reproducible).
+// double against the sandbox's Envoy ingress gateway (Istio DestinationRule distribute weights).
 import { defaultAlternatives, requiredNFixed } from '../../../src/core/failover/stats.ts'
 import { runAction, startStep } from '../../../sandbox/runner.ts'
 import { readReport, requireBundle, startDrill, type Drill } from './world.ts'
@@ -11,7 +11,7 @@ describe('verify-failover split check', () => {
   afterEach(async () => drill?.close())
 
   test('a correct 90/10 split passes, with N, shares and bounds in the verdict', async () => {
-    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, seed: 11 })
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } } })
     const step = await runAction('verify-failover', { weights: 'eastus=90, westeurope=10', 'ingress-url': `${drill.world.url}/hello`, classify: drill.classify, 'probe-interval': '1ms' }, { env: drill.env })
     expect(step.stderr).toBe('')
     expect(step.code).toBe(0)
@@ -26,12 +26,12 @@ describe('verify-failover split check', () => {
     expect(step.summary).toMatch(/Split check: PASS \(N = \d+, SPRT/)
     expect(step.summary).toMatch(/99\.0% Clopper-Pearson/)
     expect(step.summary).toContain('xychart-beta')
-    expect(drill.world.ingress.stats.requests).toBe(n)
+    expect(await drill.world.requests()).toBe(n)
     expect(step.post?.code).toBe(0)
   })
 
   test('an ingress actually at 80/20 fails a 90/10 expectation', async () => {
-    drill = await startDrill({ regions: { eastus: { weight: 80, replicas: 1 }, westeurope: { weight: 20, replicas: 1 } }, seed: 5 })
+    drill = await startDrill({ regions: { eastus: { weight: 80, replicas: 1 }, westeurope: { weight: 20, replicas: 1 } } })
     const step = await runAction('verify-failover', { weights: 'eastus=90, westeurope=10', 'ingress-url': drill.world.url, classify: drill.classify, 'probe-interval': '1ms' }, { env: drill.env })
     expect(step.code).toBe(1)
     expect(step.outputs['split-verdict']).toBe('fail')
@@ -41,7 +41,7 @@ describe('verify-failover split check', () => {
   })
 
   test('three regions 50/30/20 pass (json, body and header rules); a fixed-N run uses chi-square at its N', async () => {
-    drill = await startDrill({ regions: { eastus: { weight: 50, replicas: 1 }, westeurope: { weight: 30, replicas: 1 }, northeurope: { weight: 20, replicas: 1 } }, seed: 2 })
+    drill = await startDrill({ regions: { eastus: { weight: 50, replicas: 1 }, westeurope: { weight: 30, replicas: 1 }, northeurope: { weight: 20, replicas: 1 } } })
     const classify = ['eastus json region=eastus', 'westeurope body "region":"westeurope"', 'northeurope header x-region: ^northeurope$'].join('\n')
     const step = await runAction('verify-failover', { weights: 'eastus=50, westeurope=30, northeurope=20', 'ingress-url': drill.world.url, classify, 'probe-interval': '1ms' }, { env: drill.env })
     expect(step.code).toBe(0)
@@ -64,7 +64,7 @@ describe('verify-failover split check', () => {
 describe('verify-failover refuses bad inputs before any change', () => {
   let drill: Drill
   beforeAll(async () => {
-    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 1 } }, outlierDetection: { consecutive5xxErrors: 1, intervalMs: 1000, baseEjectionTimeMs: 1000, maxEjectionPercent: 10 } })
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 1 } } })
   })
   afterAll(async () => drill?.close())
 
@@ -95,20 +95,18 @@ describe('verify-failover refuses bad inputs before any change', () => {
     ['command mode without restore-command', { 'fault-mode': 'command', 'fault-command': 'true' }, /input 'restore-command': is required with a fault-command/],
     ['fixed N above max-requests', { 'split-test': 'fixed', 'max-requests': '100' }, /input 'max-requests': 100 is below the 301 requests/],
     ['fault too short for K', { 'fault-duration': '100ms', consecutive: '10' }, /input 'fault-duration': 100ms is too short to see 10 consecutive/],
-    ['a deployment that does not exist', { deployment: 'nosuch' }, /deployment nosuch not found in namespace apigee/],
-    ['maxEjectionPercent too low for failing pods', { 'fault-mode': 'failing-pods', 'fault-header': 'x-mr-fail: eastus', 'ingress-config-url': 'CONFIG' }, /maxEjectionPercent 10 lets outlier detection eject 0 of 3 endpoints, but eastus has 2/]
+    ['a deployment that does not exist', { deployment: 'nosuch' }, /deployment nosuch not found in namespace apigee/]
   ]
 
   test.each(cases)('%s', async (_name, change, message) => {
     const inputs = { ...base(), ...change }
-    if (inputs['ingress-config-url'] === 'CONFIG') inputs['ingress-config-url'] = `${drill.world.url}/__admin/config`
-    const before = drill.world.ingress.stats.requests
+    const before = await drill.world.requests()
     const main = await startStep('verify-failover', 'main', inputs, { env: drill.env }).done
     expect(main.code).toBe(1)
     expect(main.stdout).toMatch(message)
     expect(main.stdout).toMatch(/fix: /)
     // Nothing probed, nothing changed.
-    expect(drill.world.ingress.stats.requests).toBe(before)
+    expect(await drill.world.requests()).toBe(before)
     expect(drill.replicas('eastus')).toEqual({ spec: 2, annotation: undefined, running: 2 })
     expect(main.state.fault).toBeUndefined()
   })

@@ -61,7 +61,8 @@ describe('planReplication add', () => {
     expect(verifyPlan(plan, ks)).toContain("keyspace 'system_auth': expected {dc-1:3, dc-2:2}, found {dc-1:3}")
   })
   it('rejects unknown keyspace names in inputs, case-sensitively', () => {
-    expect(() => planReplication(ks, { ...add, rfByKeyspace: { mixed_case: 1 } })).toThrow(/'mixed_case'.*do not exist/)
+    expect(() => planReplication(ks, { ...add, rfByKeyspace: { mixed_case: 1 } })).toThrow(/^input 'replication-factors': keyspace\(s\) 'mixed_case' do not exist$/)
+    expect(() => planReplication(ks, { ...add, include: ['nope'], rfByKeyspace: { Mixed_Case: 1, other: 2 } })).toThrow(/^input 'keyspaces': keyspace\(s\) 'nope' do not exist\ninput 'replication-factors': keyspace\(s\) 'other' do not exist$/)
     expect(() => planReplication(ks, { ...add, targetDc: 'dc-1' })).toThrow(/both 'dc-1'/)
   })
   it('filters with include/exclude', () => {
@@ -138,6 +139,9 @@ describe('parseRfList', () => {
     expect(parseRfList(['a=3', 'Mixed_Case = 1'])).toEqual({ ok: { a: 3, Mixed_Case: 1 } })
     expect(parseRfList(['a:3'])).toEqual({ error: "'a:3' is not keyspace=RF" })
     expect(parseRfList(['a=0'])).toEqual({ error: "'a=0': RF must be 1..20" })
+    expect(parseRfList(['my-ks=3'])).toEqual({ error: "'my-ks=3': 'my-ks' is not a keyspace name" })
+    expect(parseRfList(['a=3', 'a=2'])).toEqual({ error: "'a' is given twice, RF 3 and 2" })
+    expect(parseRfList(['a=3', 'a = 3'])).toEqual({ ok: { a: 3 } })
   })
 })
 

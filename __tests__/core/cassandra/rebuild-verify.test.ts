@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { Keyspace } from '../../../src/core/cassandra/keyspaces.ts'
-import { compareCounts, compareLoad, countStatements, parseCounts, rebuildScope, spotCheckError } from '../../../src/core/cassandra/rebuild-verify.ts'
+import { compareLoad, rebuildScope } from '../../../src/core/cassandra/rebuild-verify.ts'
 import type { RingNode } from '../../../src/core/cassandra/status.ts'
 
 const nts = (name: string, options: Record<string, string>): Keyspace => ({ name, strategy: 'NetworkTopologyStrategy', options })
@@ -39,45 +39,6 @@ describe('rebuildScope', () => {
 
   it('an RF of 0 for the new DC is not replication', () => {
     expect(rebuildScope([nts('z', { 'dc-1': '1', 'dc-2': '0' })], 'dc-1', 'dc-2', []).missing).toEqual(['z'])
-  })
-})
-
-describe('spot check statements and parsing', () => {
-  const tables = [
-    { keyspace: 'app', table: 'Users' },
-    { keyspace: 'my"ks', table: 't' }
-  ]
-
-  it('reads at LOCAL_ONE with one aliased count per table, identifiers quoted', () => {
-    expect(countStatements(tables)).toEqual(['CONSISTENCY LOCAL_ONE', 'SELECT JSON COUNT(*) AS n0 FROM "app"."Users"', 'SELECT JSON COUNT(*) AS n1 FROM "my""ks"."t"'])
-  })
-
-  it('maps the JSON rows of cqlsh back to their tables by alias', () => {
-    // what cqlsh -f prints for such a session (CONSISTENCY echo, then one [json] block per SELECT)
-    const out = `Consistency level set to LOCAL_ONE.
-
- [json]
--------------
- {"n0": 120}
-
-(1 rows)
-
- [json]
------------
- {"n1": 0}
-
-(1 rows)
-`
-    expect(parseCounts(out, 2)).toEqual([120, 0])
-    expect(parseCounts(' [json]\n {"n1": 5}\n', 2)).toEqual([undefined, 5])
-  })
-
-  it('a difference or a missing count fails, naming the tables and both counts', () => {
-    const rows = compareCounts(tables, [120, 7], [119, undefined])
-    expect(rows.map((r) => r.ok)).toEqual([false, false])
-    const err = spotCheckError(rows, 'dc-1', 'dc-2', 'apigee-cassandra-default-0')
-    expect(err?.message).toBe('spot check failed: 2 table(s) differ between dc-1 and dc-2 at LOCAL_ONE (read on apigee-cassandra-default-0): app.Users 120 vs 119, my"ks.t 7 vs ?')
-    expect(spotCheckError(compareCounts(tables, [1, 2], [1, 2]), 'dc-1', 'dc-2', 'p')).toBeUndefined()
   })
 })
 

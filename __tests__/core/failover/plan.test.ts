@@ -45,30 +45,32 @@ describe('plan parsers', () => {
   })
 })
 
-describe('precheck', () => {
+describe('precheck (Istio objects)', () => {
   const exp = { eastus: 0.9, westeurope: 0.1 }
-  const good = {
-    routes: [
-      { region: 'eastus', weight: 90 },
-      { region: 'westeurope', weight: 10 }
-    ],
-    localityLbSetting: { failover: [{ from: 'eastus', to: 'westeurope' }] },
-    outlierDetection: { consecutive5xxErrors: 1, maxEjectionPercent: 100 },
-    endpoints: { eastus: 2, westeurope: 2 }
-  }
+  const meta = (name: string) => ({ name, namespace: 'apigee' })
+  const vs = { kind: 'VirtualService', metadata: meta('helloworld'), spec: { hosts: ['*'], http: [{ route: [{ destination: { host: 'helloworld' } }] }] } }
+  const dr = (tp: object, extra: object = {}) => ({ kind: 'DestinationRule', metadata: meta('helloworld'), spec: { host: 'helloworld', trafficPolicy: tp, ...extra } })
+  const od = { consecutive5xxErrors: 1, interval: '1s', baseEjectionTime: '30s', maxEjectionPercent: 100 }
+  const distribute = (to: Record<string, number>) => ({ loadBalancer: { localityLbSetting: { enabled: true, distribute: [{ from: '*', to }] } } })
+  const good = { namespace: 'apigee', virtualServices: [vs], destinationRules: [dr({ ...distribute({ 'eastus/*': 90, 'westeurope/*': 10 }), outlierDetection: od })], pods: { eastus: 2, westeurope: 2 } }
+  const msgs = (m: object, mode: Parameters<typeof precheck>[2] = 'failing-pods') => precheck({ ...good, ...m }, exp, mode, 'eastus').map((f) => `${f.level}: ${f.message}`)
   test('a fitting configuration has no findings', () => {
     expect(precheck(good, exp, 'failing-pods', 'eastus')).toEqual([])
   })
-  test('distribute and failover together, zero weights, missing outlier detection, low maxEjectionPercent', () => {
-    const msgs = (c: object, mode: Parameters<typeof precheck>[2] = 'failing-pods', r = 'eastus') => precheck(c, exp, mode, r).map((f) => `${f.level}: ${f.message}`)
-    expect(msgs({ ...good, localityLbSetting: { distribute: [{}], failover: [{ from: 'eastus', to: 'westeurope' }] } })).toEqual([expect.stringMatching(/^error: .*both .*distribute and \.failover/)])
-    expect(msgs({ ...good, routes: [{ region: 'eastus', weight: 100 }, { region: 'westeurope', weight: 0 }] }, 'none')).toEqual([
-      expect.stringMatching(/^warning: the ingress routes 100.0% to eastus/),
-      expect.stringMatching(/^error: region westeurope has weight 0/)
+  test('each of Istio\'s rules gives one finding naming the object and the field', () => {
+    const both = { loadBalancer: { localityLbSetting: { distribute: [{ from: '*', to: { 'eastus/*': 90, 'westeurope/*': 10 } }], failover: [{ from: 'eastus', to: 'westeurope' }] } }, outlierDetection: od }
+    expect(msgs({ destinationRules: [dr(both)] })).toEqual([expect.stringMatching(/^error: DestinationRule apigee\/helloworld: spec.trafficPolicy.loadBalancer.localityLbSetting sets both distribute and failover/)])
+    const fo = { loadBalancer: { localityLbSetting: { failover: [{ from: 'eastus', to: 'westeurope' }] } } }
+    expect(msgs({ destinationRules: [dr(fo)] }, 'scale-to-zero')).toEqual([expect.stringMatching(/^error: DestinationRule apigee\/helloworld: .*failover without spec.trafficPolicy.outlierDetection/)])
+    expect(msgs({ destinationRules: [dr({ ...distribute({ 'eastus/*': 90, 'westeurope/*': 10 }), outlierDetection: { consecutive5xxErrors: 1 } })] })).toEqual([
+      expect.stringMatching(/outlierDetection.maxEjectionPercent unset \(Istio default 10\) lets Envoy eject 1 of 4 pods, but eastus has 2/)
     ])
-    expect(msgs({ ...good, outlierDetection: undefined }, 'scale-to-zero')).toEqual([expect.stringMatching(/^error: the ingress has no outlierDetection/)])
-    expect(msgs({ ...good, outlierDetection: { consecutive5xxErrors: 1 } })).toEqual([expect.stringMatching(/maxEjectionPercent 10 lets outlier detection eject 0 of 4/)])
-    expect(msgs({ ...good, localityLbSetting: {} }, 'scale-to-zero')).toEqual([expect.stringMatching(/no localityLbSetting.failover/)])
-    expect(msgs({ ...good, routes: [{ region: 'eastus', weight: 80 }, { region: 'westeurope', weight: 20 }] }, 'none')[0]).toMatch(/^warning: the ingress routes 80.0% to eastus/)
+    expect(msgs({ destinationRules: [dr({ ...distribute({ 'eastus/*': 80, 'westeurope/*': 20 }), outlierDetection: od })] }, 'none')).toEqual([
+      expect.stringMatching(/^error: DestinationRule apigee\/helloworld: spec.trafficPolicy.loadBalancer.localityLbSetting.distribute\[0\].to gives eastus 80.0%, westeurope 20.0%/)
+    ])
+    const split = { ...vs, spec: { hosts: ['*'], http: [{ route: [{ destination: { host: 'helloworld', subset: 'east' }, weight: 90 }, { destination: { host: 'helloworld', subset: 'west' }, weight: 10 }] }] } }
+    const subsets = dr({ outlierDetection: od }, { subsets: [{ name: 'east', labels: { region: 'eastus' } }, { name: 'west', labels: { region: 'westeurope' } }] })
+    expect(msgs({ virtualServices: [split], destinationRules: [subsets] }, 'scale-to-zero')).toEqual([expect.stringMatching(/^error: VirtualService apigee\/helloworld: spec.http\[0\].route splits traffic across subsets east, west/)])
+    expect(msgs({ virtualServices: [split], destinationRules: [subsets] }, 'none')).toEqual([])
   })
 })

@@ -1,4 +1,4 @@
-import { Overrides } from '../../../src/core/overrides/overrides.ts'
+import { k8sClusterClash, Overrides } from '../../../src/core/overrides/overrides.ts'
 
 const SOURCE = `# Apigee hybrid overrides, region eastus
 gcp:
@@ -60,6 +60,25 @@ describe('Overrides', () => {
     expect(withSeed.removeSeed()).toBe(false)
     expect(withSeed.toString()).not.toContain('multiRegionSeedHost')
     expect(withSeed.toString()).toContain('# AKS runs pods in island mode')
+  })
+  it("sets the new region's k8sCluster keeping the comments, and names a clash with another region's", () => {
+    const src = Overrides.parse(SOURCE, 'overrides-eastus.yaml')
+    const copy = Overrides.parse(SOURCE.replace('  name: aks-eastus', '  name: aks-eastus # the AKS cluster'), 'overrides-westeurope.yaml')
+    expect(copy.k8sCluster).toEqual({ name: 'aks-eastus', region: 'eastus' })
+    expect(k8sClusterClash(copy, [src], 'the fix')?.describe()).toBe(
+      "overrides overrides-westeurope.yaml: k8sCluster (name 'aks-eastus', region 'eastus') equals the k8sCluster of overrides-eastus.yaml: the new cluster would register as that region's\n  fix: the fix"
+    )
+    expect(copy.setK8sCluster({ name: 'aks-westeurope', region: 'westeurope' })).toEqual(['k8sCluster.name', 'k8sCluster.region'])
+    expect(copy.setK8sCluster({ name: 'aks-westeurope' })).toEqual([])
+    expect(copy.toString()).toContain('  name: aks-westeurope # the AKS cluster\n  region: westeurope\n')
+    expect(copy.toString()).toContain('# unique per installation')
+    expect(k8sClusterClash(copy, [src], 'the fix')).toBeUndefined()
+    // same name in another region is another cluster
+    expect(k8sClusterClash(Overrides.parse('k8sCluster:\n  name: aks-eastus\n  region: westus\n', 'w.yaml'), [src], 'x')).toBeUndefined()
+    // a file without the block gets one
+    const bare = Overrides.parse('instanceID: x\n', 'b.yaml')
+    expect(bare.setK8sCluster({ name: 'aks-b', region: 'westus' })).toEqual(['k8sCluster.name', 'k8sCluster.region'])
+    expect(Overrides.parse(bare.toString(), 'b.yaml').k8sCluster).toEqual({ name: 'aks-b', region: 'westus' })
   })
   it('fails clearly on malformed files', () => {
     expect(() => Overrides.parse('cassandra:\n  hostNetwork: true\n bad: [', 'o.yaml')).toThrow(/overrides file o.yaml is not valid YAML at line \d+/)

@@ -2,9 +2,9 @@
 //   1. Read: the existing regions' overrides, the source region's Cassandra pods and ring, the
 //      CA secret on both clusters, the new region's overrides (or a copy of the source's).
 //   2. Preflight (nothing changed before all pass): hostNetwork on everywhere, one clusterName,
-//      a distinct instanceID, the new datacenter not yet in the ring, source pods ready.
+//      a distinct instanceID and k8sCluster, the new datacenter not yet in the ring, source pods ready.
 //   3. Pick seed hosts (ready, UN, spread over racks; node IPs with hostNetwork) and write the
-//      new region's overrides (multiRegionSeedHost, datacenter, rack, hostNetwork), comments kept.
+//      new region's overrides (k8sCluster, multiRegionSeedHost, datacenter, rack, hostNetwork), comments kept.
 //   4. Copy the namespace and the CA secret to the new cluster; verify the CA fingerprints match.
 // mode finalize: remove multiRegionSeedHost again and run the caller's re-apply command.
 // mode forget (a region's decommission): drop the retired region's addresses from the other
@@ -19,6 +19,7 @@ import type { Report } from '../../core/report.ts'
 import { textTable } from '../../core/report.ts'
 import { portable, secretValues, type KubeObject, type Secret } from '../../core/kube/kubectl.ts'
 import { cassandraPods } from '../../core/kube/region.ts'
+import { ACTION_PERMISSIONS, requirePermissions } from '../../core/kube/permissions.ts'
 import { Overrides } from '../../core/overrides/overrides.ts'
 import { Nodetool, readDatastoreCredentials } from '../../core/cassandra/nodetool.ts'
 import { certFingerprint, pickSeeds, preflight, type Seed } from './plan.ts'
@@ -38,6 +39,12 @@ export async function run(): Promise<void> {
     const originalText = targetIsCopy ? undefined : target.toString()
     const originalId = target.instanceID
     if (cfg.targetInstanceId) target.setIn(['instanceID'], cfg.targetInstanceId)
+    const names = { namespace: cfg.namespace, credentialsSecret: cfg.credentialsSecret, caNamespace: cfg.caNamespace, caSecret: cfg.caSecret }
+    const need = ACTION_PERMISSIONS['configure-seed-host'](names)
+    const needTarget = ACTION_PERMISSIONS['configure-seed-host']({ ...names, namespace: cfg.targetNamespace }).target ?? []
+    await requirePermissions([{ kube: cfg.source, wanted: need.source ?? [] }, { kube: cfg.target, wanted: needTarget }], 'docs/rbac/configure-seed-host.yaml', core.info)
+    const k8s = cfg.targetK8sCluster
+    const k8sChanged = target.setK8sCluster(targetIsCopy ? { name: k8s.name ?? cfg.derivedK8sCluster.name, region: k8s.region ?? cfg.derivedK8sCluster.region } : k8s)
     const pods = await cassandraPods(cfg.source, cfg.namespace, cfg.selector)
     const ready = pods.find((p) => p.ready)
     let ring: Awaited<ReturnType<Nodetool['status']>> = []
@@ -50,10 +57,11 @@ export async function run(): Promise<void> {
     const nsSource = cfg.copyNamespace ? await cfg.source.getNamespace(cfg.namespace) : undefined
     const nsTarget = cfg.copyNamespace ? await cfg.target.getNamespace(cfg.targetNamespace) : undefined
     const caNsTarget = caTarget ? true : await cfg.target.getNamespace(cfg.caNamespace)
-    const targetPods = caTarget ? await cfg.target.getPods(cfg.targetNamespace, cfg.selector) : []
+    // the new region's pods: they decide replace-ca auto, and whether a new DC in the ring is ours (a resumed promotion)
+    const targetPods = caTarget || ring.some((n) => n.datacenter === cfg.targetDc) ? await cfg.target.getPods(cfg.targetNamespace, cfg.selector) : []
 
     // 2. Preflight.
-    const problems = preflight({ existing, target, targetIsCopy, targetDc: cfg.targetDc, ring, sourcePods: pods, seedCount: cfg.seedCount })
+    const problems = preflight({ existing, target, targetIsCopy, targetDc: cfg.targetDc, ring, sourcePods: pods, targetPods, seedCount: cfg.seedCount })
     const hostNetwork = existing[0].cassandra.hostNetwork === true
     const seeds: Seed[] = cfg.seedHosts.length
       ? cfg.seedHosts.map((ip) => ({ pod: '(input)', ip, rack: ring.find((n) => n.address === ip)?.rack ?? '?' }))
@@ -85,7 +93,7 @@ export async function run(): Promise<void> {
     }
 
     // 3. The new region's overrides.
-    const changedKeys = target.setSeed({ seedHosts: seeds.map((s) => s.ip), datacenter: cfg.targetDc, rack: cfg.targetRack })
+    const changedKeys = [...k8sChanged, ...target.setSeed({ seedHosts: seeds.map((s) => s.ip), datacenter: cfg.targetDc, rack: cfg.targetRack })]
     const writeFile = target.toString() !== originalText
     if (target.instanceID !== originalId) changedKeys.unshift('instanceID')
     core.info('seed hosts:\n' + textTable(['pod', 'address', 'rack'], seeds.map((s) => [s.pod, s.ip, s.rack])))
@@ -135,6 +143,15 @@ function caPem(s: Secret): string {
 }
 
 async function finalize(cfg: SeedConfig, report: Report): Promise<void> {
+  if (cfg.dryRun && !existsSync(cfg.targetOverrides)) {
+    // a dry run of a whole promotion: the seed stage (a dry run too) wrote no file
+    report.status = 'planned'
+    report.output('overrides-path', cfg.targetOverrides)
+    report.output('seed-hosts', '')
+    report.output('changes', 0)
+    report.note(`Dry run: ${cfg.targetOverrides} does not exist yet (the seed stage writes it). Once it has, finalize removes its cassandra.multiRegionSeedHost${cfg.reapplyCommand ? ' and runs the re-apply command' : ' (then re-apply the file yourself)'}.`)
+    return
+  }
   const o = Overrides.load(cfg.targetOverrides, 'target overrides file')
   const had = o.cassandra.multiRegionSeedHost
   core.info(`configure-seed-host finalize: ${cfg.targetOverrides}: multiRegionSeedHost ${had ? `'${had}' -> removed` : 'not set'}${cfg.dryRun ? ', dry run' : ''}`)

@@ -2,8 +2,9 @@
 import { X509Certificate } from 'node:crypto'
 import { ActionError } from '../../core/errors.ts'
 import type { PodInfo } from '../../core/kube/kubectl.ts'
-import type { Overrides } from '../../core/overrides/overrides.ts'
+import { k8sClusterClash, type Overrides } from '../../core/overrides/overrides.ts'
 import type { RingNode } from '../../core/cassandra/status.ts'
+import { targetDcNodes } from '../../core/cassandra/resume.ts'
 
 // Seed choice lives in src/core (the root preflight shows the same candidates).
 export { addressOf, pickSeeds, type Seed } from '../../core/cassandra/seeds.ts'
@@ -16,6 +17,8 @@ export interface PreflightInput {
   targetDc: string
   ring: RingNode[]
   sourcePods: PodInfo[]
+  /** Cassandra pods of the new region's cluster (a resumed promotion's new datacenter). */
+  targetPods?: PodInfo[]
   seedCount: number
 }
 
@@ -54,15 +57,19 @@ export function preflight(i: PreflightInput): ActionError[] {
       )
     }
   }
+  const clash = k8sClusterClash(t, i.existing, "give the new region its own cluster with inputs 'target-k8s-cluster-name' and 'target-k8s-cluster-region' (or topology regions.<target>.k8sCluster)")
+  if (clash) errs.push(clash)
   const existingDcs = i.existing.map((o) => o.cassandra.datacenter)
   if (existingDcs.includes(i.targetDc)) {
     errs.push(new ActionError(`datacenter '${i.targetDc}' is the datacenter of an existing region (${i.existing.filter((o) => o.cassandra.datacenter === i.targetDc).map((o) => o.path).join(', ')})`, 'give the new region its own datacenter name (target-datacenter)'))
   }
   // A re-run after the new region was installed finds its DC in the ring: that is fine when the
-  // target overrides (not a fresh copy) already name it.
+  // target overrides (not a fresh copy) already name it, or (a new run, fresh checkout) when every
+  // node of that DC is a Cassandra pod of the new region's cluster.
   const rerun = !i.targetIsCopy && t.cassandra.datacenter === i.targetDc && !existingDcs.includes(i.targetDc)
-  const inRing = i.ring.filter((n) => n.datacenter === i.targetDc)
-  if (inRing.length && !rerun) {
+  const { stale } = targetDcNodes(i.ring, i.targetDc, i.targetPods ?? [])
+  const inRing = rerun ? [] : stale
+  if (inRing.length) {
     errs.push(
       new ActionError(
         `datacenter '${i.targetDc}' is already in the ring (${inRing.map((n) => `${n.address} ${n.status}${n.state}`).join(', ')})`,

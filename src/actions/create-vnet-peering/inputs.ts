@@ -3,7 +3,7 @@
 import { ActionError } from '../../core/errors.ts'
 import type { InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
-import { readTopologyInput, type Region, regionOf, type Topology } from '../../core/topology.ts'
+import { fromRegion, readTopologyInput, type Region, regionOf, type Topology } from '../../core/topology.ts'
 import type { PeeringOptions, Role, Side } from '../../core/azure/peering-plan.ts'
 import { readAzureInputs, type AzureInputs } from '../../core/azure/settings.ts'
 
@@ -20,17 +20,14 @@ export interface PeeringConfig {
   topology?: Topology
 }
 
-const fb = <T>(from: string, value: T | undefined) => ({ from, value })
-
 function readSide(inputs: InputReader, role: Role, region: Region | undefined): Omit<Side, 'peeringName'> {
-  const at = (field: string): string => `topology regions.${region?.name}.azure.${field}`
   const az = region?.azure ?? {}
   return {
     role,
-    subscription: inputs.requiredString(`${role}-subscription`, { pattern: rules.subscription.re, accepted: rules.subscription.accepted, fallback: fb(at('subscription'), az.subscription) }),
-    resourceGroup: inputs.requiredString(`${role}-resource-group`, { pattern: rules.resourceGroup.re, accepted: rules.resourceGroup.accepted, fallback: fb(at('resourceGroup'), az.resourceGroup) }),
-    vnet: inputs.requiredString(`${role}-vnet`, { pattern: rules.azureName.re, accepted: rules.azureName.accepted, fallback: fb(at('vnet'), az.vnet) }),
-    nsg: inputs.string(`${role}-nsg`, { pattern: rules.azureName.re, accepted: rules.azureName.accepted, fallback: fb(at('nsg'), az.nsg) })
+    subscription: inputs.requiredString(`${role}-subscription`, { pattern: rules.subscription.re, accepted: rules.subscription.accepted, fallback: fromRegion(region, 'azure.subscription', az.subscription) }),
+    resourceGroup: inputs.requiredString(`${role}-resource-group`, { pattern: rules.resourceGroup.re, accepted: rules.resourceGroup.accepted, fallback: fromRegion(region, 'azure.resourceGroup', az.resourceGroup) }),
+    vnet: inputs.requiredString(`${role}-vnet`, { pattern: rules.azureName.re, accepted: rules.azureName.accepted, fallback: fromRegion(region, 'azure.vnet', az.vnet) }),
+    nsg: inputs.string(`${role}-nsg`, { pattern: rules.azureName.re, accepted: rules.azureName.accepted, fallback: fromRegion(region, 'azure.nsg', az.nsg) })
   }
 }
 
@@ -56,28 +53,35 @@ export function readPeeringInputs(inputs: InputReader): PeeringConfig {
   }
   const region = (role: Role): Region | undefined => {
     const n = regionNames[role]
-    if (!n) return undefined
+    // a region that is missing, malformed or without a topology is reported once: the fields it
+    // would have filled are not reported missing as well
+    if (!n) {
+      if (topologyPath !== undefined || inputs.given(`${role}-region`)) inputs.failTopology()
+      return undefined
+    }
     if (!topology) {
-      if (topologyPath === undefined) inputs.fail(new ActionError(`input '${role}-region': '${n}' needs a topology file`, "set input 'topology', or give the subscription, resource group and vnet of each side as inputs"))
+      if (topologyPath === undefined) inputs.failTopology(new ActionError(`input '${role}-region': '${n}' needs a topology file`, "set input 'topology', or give the subscription, resource group and vnet of each side as inputs"))
       return undefined
     }
     try {
       return regionOf(topology, n, `${role}-region`)
     } catch (e) {
-      inputs.fail(e as ActionError)
+      inputs.failTopology(e as ActionError)
       return undefined
     }
   }
   const sr = region('source')
   const tr = region('target')
-  if (regionNames.source && regionNames.source === regionNames.target) {
+  const sameRegion = regionNames.source !== undefined && regionNames.source === regionNames.target
+  if (sameRegion) {
     inputs.fail(new ActionError(`inputs 'source-region' and 'target-region' are both '${regionNames.source}'`, 'peer two different regions'))
   }
   const s = readSide(inputs, 'source', sr)
   const t = readSide(inputs, 'target', tr)
   const source: Side = { ...s, peeringName: peeringName(inputs, 'source', s.vnet, t.vnet) }
   const target: Side = { ...t, peeringName: peeringName(inputs, 'target', t.vnet, s.vnet) }
-  if (source.subscription && source.subscription === target.subscription && source.resourceGroup.toLowerCase() === target.resourceGroup.toLowerCase() && source.vnet.toLowerCase() === target.vnet.toLowerCase() && source.vnet) {
+  // (the same region twice is the same VNet twice: reported once, above)
+  if (!sameRegion && source.subscription && source.subscription === target.subscription && source.resourceGroup.toLowerCase() === target.resourceGroup.toLowerCase() && source.vnet.toLowerCase() === target.vnet.toLowerCase() && source.vnet) {
     inputs.fail(new ActionError(`source and target are the same virtual network '${source.vnet}' in resource group '${source.resourceGroup}'`, 'name the VNet of each region'))
   }
 

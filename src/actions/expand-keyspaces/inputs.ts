@@ -1,9 +1,9 @@
 // The inputs of expand-keyspaces, each with its topology fallback; every problem reported at once.
 import { ActionError } from '../../core/errors.ts'
-import type { InputReader } from '../../core/inputs.ts'
+import { fallback as fb, type InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { registerSecret } from '../../core/secrets.ts'
-import { readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
+import { fromRegion, readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import type { Credentials } from '../../core/cassandra/nodetool.ts'
@@ -34,8 +34,6 @@ export interface ExpandConfig {
   lease: LeaseInputs
 }
 
-const fb = <T>(from: string, value: T | undefined) => ({ from, value })
-const ksName = /^[A-Za-z0-9_]{1,48}$/
 
 function credentials(inputs: InputReader, kind: 'ddl' | 'jmx'): Credentials | undefined {
   const password = inputs.string(`${kind}-password`)
@@ -52,7 +50,7 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
   const source = readRegionInput(inputs, topo, 'source-region')
   const target = readRegionInput(inputs, topo, 'target-region')
   const mode = inputs.choice('mode', ['add', 'remove'] as const, { default: 'add' }) ?? 'add'
-  const kube = readKube(inputs, 'source', source)
+  const kube = readKube(inputs, 'source', source, { topology: topo })
   const namespace = readNamespace(inputs, topo)
   const selector = inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/, accepted: 'a label selector such as app=apigee-cassandra' })
   const container = inputs.string('container', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted })
@@ -60,16 +58,16 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
   const ddl = credentials(inputs, 'ddl')
   const jmx = credentials(inputs, 'jmx')
   const dc = (input: string, region: Region | undefined): string =>
-    inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fb(`topology regions.${region?.name}.cassandra.datacenter`, region?.cassandra.datacenter) })
+    inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fromRegion(region, 'cassandra.datacenter', region?.cassandra.datacenter) })
   const sourceDc = dc('source-datacenter', source)
   const targetDc = dc('target-datacenter', target)
   if (sourceDc && sourceDc === targetDc) inputs.fail(new ActionError(`source and target datacenter are both '${sourceDc}'`, 'the target is the datacenter to add or remove; the source an existing one that stays'))
   const rf = inputs.int('replication-factor', { min: 1, max: 20 })
   const rfList = inputs.list('replication-factors', { accepted: 'keyspace=RF items such as cache_x_hybrid=3, system_auth=3' })
   const parsed = parseRfList(rfList)
-  if ('error' in parsed) inputs.fail(new ActionError(`input 'replication-factors': ${parsed.error}`, 'give keyspace=RF items separated by commas or newlines'))
-  const include = inputs.list('keyspaces', { item: ksName, accepted: 'keyspace names (letters, digits, _), comma-separated' })
-  const exclude = inputs.list('exclude-keyspaces', { item: ksName, accepted: 'keyspace names (letters, digits, _), comma-separated' })
+  if ('error' in parsed) inputs.fail(new ActionError(`input 'replication-factors': ${parsed.error}`, `keyspace=RF items separated by commas or newlines, each keyspace once, RF 1..20; ${rules.keyspace.accepted}`))
+  const include = inputs.list('keyspaces', { item: rules.keyspace.re, accepted: `${rules.keyspace.accepted}, comma-separated` })
+  const exclude = inputs.list('exclude-keyspaces', { item: rules.keyspace.re, accepted: `${rules.keyspace.accepted}, comma-separated` })
   const host = inputs.string('cqlsh-host', { pattern: /^[A-Za-z0-9.:-]+$/, accepted: 'a host name or IP address' })
   const port = inputs.int('cqlsh-port', { min: 1, max: 65535 })
   const ssl = inputs.bool('cqlsh-ssl', { default: false })
@@ -77,6 +75,7 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
   const schemaTimeoutMs = inputs.duration('schema-agreement-timeout', { default: 120000, minMs: 1000 }) ?? 120000
   const dryRun = inputs.bool('dry-run', { default: false })
   const client = inputs.choice('cql-client', ['driver', 'cqlsh'] as const, { default: 'driver' }) ?? 'driver'
+  const convertSimple = inputs.bool('convert-simple-strategy', { default: false })
   if (mode === 'remove' && (rf !== undefined || rfList.length)) {
     inputs.fail(new ActionError("inputs 'replication-factor' / 'replication-factors' have no meaning in mode 'remove'", 'leave them empty when removing a datacenter'))
   }
@@ -96,7 +95,7 @@ export function readExpandInputs(inputs: InputReader): ExpandConfig {
     targetDc,
     rf,
     rfByKeyspace: 'ok' in parsed ? parsed.ok : {},
-    convertSimple: inputs.bool('convert-simple-strategy', { default: false }),
+    convertSimple,
     include,
     exclude,
     cqlsh: { host, port, ssl, requestTimeoutS },

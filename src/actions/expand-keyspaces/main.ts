@@ -18,11 +18,13 @@ import { textTable } from '../../core/report.ts'
 import { redact } from '../../core/secrets.ts'
 import { formatDuration, pollUntil } from '../../core/wait.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
+import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods } from '../../core/cassandra/nodetool.ts'
 import { checkGates, datacenters, failedGates, liveNodes } from '../../core/cassandra/gates.ts'
 import { dataProblems, quorumProblems, remainingDcs, type DcCounts } from '../../core/cassandra/remove-safety.ts'
-import { countRows, isUserKeyspace, listTables } from '../../core/cassandra/rebuild-verify.ts'
+import { isUserKeyspace } from '../../core/cassandra/rebuild-verify.ts'
+import { countRows, listTables } from '../../core/cassandra/row-counts.ts'
 import { KEYSPACES_QUERY, PLAN_HEADERS, altered, planReplication, planRows, toKeyspaces, verifyPlan, type KeyspaceRow, type Plan } from '../../core/cassandra/keyspaces.ts'
 import { schemaVersions, unreachableNodes, type ClusterDescription, type RingNode } from '../../core/cassandra/status.ts'
 import { readExpandInputs, type ExpandConfig } from './inputs.ts'
@@ -34,6 +36,9 @@ export async function run(): Promise<void> {
     const cfg = readExpandInputs(inputs)
     const verb = cfg.mode === 'add' ? `add '${cfg.targetDc}' (RF from '${cfg.sourceDc}')` : `remove '${cfg.targetDc}'`
     core.info(`expand-keyspaces: ${verb} on ${cfg.kube.label}, namespace ${cfg.namespace}${cfg.dryRun ? ', dry run' : ''}`)
+
+    // 0. The identity holds every permission this step needs (asked, not tried).
+    await requirePermissions([{ kube: cfg.kube, wanted: ACTION_PERMISSIONS['expand-keyspaces']({ ...DEFAULT_NAMES, namespace: cfg.namespace, credentialsSecret: cfg.credentialsSecret }).source ?? [] }], 'docs/rbac/expand-keyspaces.yaml', core.info)
 
     // 1. A ready pod of the source region, and the credentials (registered as secrets at once).
     const podInfo = readyPod(await cassandraPods(cfg.kube, cfg.namespace, cfg.selector), cfg.kube)
@@ -70,13 +75,18 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
   const before = toKeyspaces(await cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY))
   const targetNodes = ring.filter((n) => n.datacenter === cfg.targetDc).length
   const targetLiveNodes = liveNodes(ring, cfg.targetDc).length
+  // A dry run of a whole promotion reaches this stage before its install has run: plan for as
+  // many nodes as the source datacenter has, as the install will start (the real run reads the ring).
+  const beforeInstall = cfg.dryRun && cfg.mode === 'add' && targetNodes === 0
+  const sourceNodes = ring.filter((n) => n.datacenter === cfg.sourceDc).length
+  if (beforeInstall) core.info(`'${cfg.targetDc}' is not in the ring yet (installed by an earlier stage): planning for ${sourceNodes} node(s), as many as '${cfg.sourceDc}'`)
 
   // 3. Plan.
   const plan = planReplication(before, {
     mode: cfg.mode,
     sourceDc: cfg.sourceDc,
     targetDc: cfg.targetDc,
-    targetNodes,
+    targetNodes: beforeInstall ? sourceNodes : targetNodes,
     targetLiveNodes,
     rf: cfg.rf,
     rfByKeyspace: cfg.rfByKeyspace,
@@ -93,21 +103,25 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
   report.set('plan', plan)
 
   // 4. Gates (checked in dry-run too, so a dry run tells whether the real run would pass).
+  // Before the install, the gates about the new datacenter's own nodes can only pass after it.
+  const afterInstall = (g: { name: string }): boolean => beforeInstall && (g.name === 'target datacenter in the ring' || g.name.startsWith('RF <= live nodes'))
   const gates = checkGates(ring, describe, plan)
   // mode remove: the DCs that stay must hold the data and keep quorum (remove-safety.ts).
   const safety = cfg.mode === 'remove' ? await removeSafety(cfg, plan, ring, { pod, podAddress, cqlsh }) : []
   if (cfg.mode === 'remove') gates.push({ name: 'remaining datacenters hold the data', ok: safety.length === 0, detail: safety.length ? safety.map((e) => e.message).join('; ') : 'rows at LOCAL_ONE and LOCAL_QUORUM checked' })
-  report.table('Gates', ['gate', 'ok', 'detail'], gates.map((g) => [g.name, g.ok ? 'yes' : 'NO', g.detail]))
-  core.info('gates:\n' + textTable(['gate', 'ok', 'detail'], gates.map((g) => [g.name, g.ok ? 'yes' : 'NO', g.detail])))
+  const gateRows = gates.map((g) => [g.name, g.ok ? 'yes' : afterInstall(g) ? 'after install' : 'NO', g.detail])
+  report.table('Gates', ['gate', 'ok', 'detail'], gateRows)
+  core.info('gates:\n' + textTable(['gate', 'ok', 'detail'], gateRows))
   // The datacenters must exist even when nothing changes (a typo must not pass as 'unchanged');
   // the health gates matter only when something will be altered.
-  const failed = failedGates(gates).filter((g) => changes.length > 0 || g.name.includes('datacenter'))
+  const failed = failedGates(gates).filter((g) => (changes.length > 0 || g.name.includes('datacenter')) && !afterInstall(g))
   // Refusals of a removal fail a dry run too: it is the decommission workflow's preflight.
   if (safety.length) throw safety.length === 1 ? safety[0] : new InputErrors(safety)
   if (cfg.dryRun) {
     report.status = 'planned'
     report.output('altered', 0)
-    report.note(`Dry run: ${changes.length} ALTER KEYSPACE statement(s) planned, none run.${failed.length ? ` ${failed.length} gate(s) would fail.` : ''}`)
+    const when = beforeInstall ? ` once '${cfg.targetDc}' is installed (not in the ring yet; planned for ${sourceNodes} node(s), as many as '${cfg.sourceDc}')` : ''
+    report.note(`Dry run: ${changes.length} ALTER KEYSPACE statement(s) planned${when}, none run.${failed.length ? ` ${failed.length} gate(s) would fail.` : ''}`)
     for (const i of changes) core.info(`would run: ${i.statement}`)
     return
   }

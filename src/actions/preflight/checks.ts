@@ -1,8 +1,10 @@
 // Offline checks of a promotion: everything the topology alone can tell before any cluster or
 // Azure API is asked. Each finding names the field and the fix; errors stop the promotion.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { overlapPairs } from '../../core/azure/cidr.ts'
+import { ActionError } from '../../core/errors.ts'
+import { k8sClusterClash, Overrides } from '../../core/overrides/overrides.ts'
 import type { Region, Topology } from '../../core/topology.ts'
 
 export interface Finding {
@@ -38,7 +40,7 @@ export function offlineChecks(p: PromotionPlanInput): Finding[] {
 
   for (const [name, r] of [[source, src], [target, dst]] as Array<[string, Region]>) {
     if (!r.cassandra.datacenter) err('datacenter', `${where(topo, name, 'cassandra.datacenter')} is not set`, "name the region's Cassandra datacenter, e.g. dc-1")
-    if (!r.kube.context) err('kube', `${where(topo, name, 'kube.context')} is not set`, "give the kubeconfig context of the region's cluster")
+    if (!r.kube.context && !r.aks) err('kube', `${where(topo, name, 'kube.context')} is not set`, "give the kubeconfig context of the region's cluster, or its AKS cluster as aks: { subscription, resourceGroup, name }")
     if (p.stages.network) {
       for (const field of ['subscription', 'resourceGroup', 'vnet'] as const) {
         if (!r.azure[field]) err('azure', `${where(topo, name, `azure.${field}`)} is not set (needed by the network stage)`, 'set it, or skip the network stage')
@@ -64,6 +66,7 @@ export function offlineChecks(p: PromotionPlanInput): Finding[] {
       if (!existsSync(path)) err('overrides', `overrides file ${ov} of region ${source} does not exist (looked at ${path})`, 'commit it to the repository or fix the path')
     }
     if (!dst.cassandra.overrides) warn('overrides', `${where(topo, target, 'cassandra.overrides')} is not set; overrides-${target}.yaml beside the source file is used`, 'set it to choose the path')
+    f.push(...k8sClusterChecks(p))
   }
   if (p.stages.verify) {
     for (const [name, r] of [[source, src], [target, dst]] as Array<[string, Region]>) {
@@ -74,4 +77,36 @@ export function offlineChecks(p: PromotionPlanInput): Finding[] {
     }
   }
   return f
+}
+
+/**
+ * The new region must not register as another region's cluster: its k8sCluster (topology, and
+ * the target overrides file once it exists) must differ from every other region's.
+ */
+function k8sClusterChecks(p: PromotionPlanInput): Finding[] {
+  const { topo, target } = p
+  const out: Finding[] = []
+  const fix = `set k8sCluster.name and k8sCluster.region of the new cluster in that file (configure-seed-host writes them from topology regions.${target}.k8sCluster or its inputs target-k8s-cluster-name / -region)`
+  const dst = topo.regions[target].k8sCluster
+  for (const [name, r] of Object.entries(topo.regions)) {
+    if (name !== target && dst.name !== undefined && r.k8sCluster.name === dst.name && r.k8sCluster.region === dst.region) {
+      out.push({ level: 'error', check: 'k8sCluster', message: `${where(topo, target, 'k8sCluster')} (name '${dst.name}', region '${dst.region ?? '(unset)'}') equals regions.${name}.k8sCluster`, fix: `give regions.${target}.k8sCluster the new cluster's name and region` })
+    }
+  }
+  const load = (ov: string | undefined): Overrides | undefined => {
+    if (!ov) return undefined
+    const path = isAbsolute(ov) ? ov : resolve(p.workspace, ov)
+    if (!existsSync(path)) return undefined
+    try {
+      return Overrides.parse(readFileSync(path, 'utf8'), ov)
+    } catch (e) {
+      out.push({ level: 'error', check: 'overrides', message: (e as ActionError).message, fix: (e as ActionError).hint ?? 'fix the file' })
+      return undefined
+    }
+  }
+  const mine = load(topo.regions[target].cassandra.overrides)
+  const others = Object.entries(topo.regions).filter(([n]) => n !== target).map(([, r]) => load(r.cassandra.overrides)).filter((o): o is Overrides => o !== undefined)
+  const clash = mine && k8sClusterClash(mine, others, fix)
+  if (clash) out.push({ level: 'error', check: 'k8sCluster', message: clash.message, fix: clash.hint ?? fix })
+  return out
 }

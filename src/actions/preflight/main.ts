@@ -15,7 +15,8 @@ import { loadTopology, type Topology } from '../../core/topology.ts'
 import { readAzureInputs, type AzureInputs } from '../../core/azure/settings.ts'
 import { PLAN_HEADERS, planRows } from '../../core/cassandra/keyspaces.ts'
 import { offlineChecks, type Finding } from './checks.ts'
-import { asFinding, runAzure, runCassandra, runKube, type OnlineFacts } from './online.ts'
+import { asFinding, kubeOf, runAzure, runCassandra, runKube, type OnlineFacts } from './online.ts'
+import { aksProblems } from '../../core/kube/aks.ts'
 
 const peeringLabel = (p: { exists: boolean; state?: string; action?: string } | undefined): string =>
   !p ? 'not read' : p.action === 'refused' ? 'stale peering: refused' : p.exists ? `${p.state ?? '?'} (${p.action})` : 'not peered yet'
@@ -65,7 +66,9 @@ export async function run(): Promise<void> {
     const topo = loadTopology(path)
     const stages = { network: !skip.includes('network'), seed: !skip.includes('seed'), verify: !skip.includes('verify') }
     let azure: AzureInputs | undefined
-    if (online && stages.network) azure = readAzureInputs(inputs, topo)
+    const aksRegions = [source, target].filter((r) => topo.regions[r]?.aks)
+    if (online && (stages.network || aksRegions.length)) azure = readAzureInputs(inputs, topo)
+    if (azure && online) for (const p of aksRegions.length ? aksProblems(azure, `topology regions.${aksRegions[0]}.aks`) : []) inputs.fail(p)
     inputs.done()
 
     // 1. Offline.
@@ -83,14 +86,16 @@ export async function run(): Promise<void> {
       facts = { kube: [] }
       const f = facts
       const namespace = (r: typeof src) => r.kube.namespace ?? topo.cassandra.namespace
+      const kubes = { source: kubeOf(src, azure), target: kubeOf(dst, azure) }
+      const names = { namespace: topo.cassandra.namespace, credentialsSecret: topo.cassandra.credentialsSecret, caNamespace: topo.cassandra.caNamespace, caSecret: topo.cassandra.caSecret }
       const tasks: Promise<void>[] = [
-        ...[src, dst].map((r) =>
-          runKube(r, namespace(r)).then((k) => {
+        ...([['source', src], ['target', dst]] as const).map(([role, r]) =>
+          runKube(r, namespace(r), { kube: kubes[role], role, names }).then((k) => {
             f.kube.push(k.facts)
             findings.push(...k.findings)
           })
         ),
-        runCassandra(topo, source, target, workspace, (l) => core.info(l)).then(
+        runCassandra(topo, source, target, workspace, (l) => core.info(l), kubes.source).then(
           (c) => {
             f.cassandra = c.facts
             findings.push(...c.findings)
@@ -102,7 +107,7 @@ export async function run(): Promise<void> {
           (e) => void findings.push(asFinding('cassandra', e))
         )
       ]
-      if (azure) {
+      if (azure && stages.network) {
         tasks.push(
           runAzure(topo, source, target, azure, (l) => core.info(l)).then(
             (a) => {

@@ -7,6 +7,8 @@ import { ActionError } from '../../core/errors.ts'
 import type { AzureInputs } from '../../core/azure/settings.ts'
 import { checkPair, flagsFor, planDirection, type Role, type Side, type VnetState } from '../../core/azure/peering-plan.ts'
 import { normalizePrefixes, samePrefixes } from '../../core/azure/cidr.ts'
+import { ACTION_PERMISSIONS, dedupe, describePermission, forbiddenPermission, missingPermissions, type Names, type Permission } from '../../core/kube/permissions.ts'
+import { aksSession } from '../../core/kube/aks.ts'
 import { Kubectl, sortPods, type PodInfo } from '../../core/kube/kubectl.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods } from '../../core/cassandra/nodetool.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
@@ -14,6 +16,7 @@ import { datacenters, gateAllUN, gateSchema } from '../../core/cassandra/gates.t
 import { KEYSPACES_QUERY, altered, planReplication, showReplication, toKeyspaces, type KeyspaceRow, type Plan } from '../../core/cassandra/keyspaces.ts'
 import { schemaVersions, unreachableNodes, type ClusterDescription, type RingNode } from '../../core/cassandra/status.ts'
 import { pickSeeds, type Seed } from '../../core/cassandra/seeds.ts'
+import { targetDcNodes } from '../../core/cassandra/resume.ts'
 import { Overrides } from '../../core/overrides/overrides.ts'
 import type { Region, Topology } from '../../core/topology.ts'
 import type { Finding } from './checks.ts'
@@ -134,21 +137,37 @@ export async function runAzure(topo: Topology, source: string, target: string, s
 
 // ---- Kubernetes ----------------------------------------------------------------------------
 
-export function kubeOf(r: Region): Kubectl {
+export function kubeOf(r: Region, azure?: AzureInputs): Kubectl {
   const context = r.kube.context
+  if (r.aks && azure) {
+    const at = `topology regions.${r.name}.aks`
+    return new Kubectl({ label: `region ${r.name} (AKS ${r.aks.name})`, cluster: r.aks.name, session: aksSession(r.aks, azure, at) })
+  }
   return new Kubectl({ context, kubeconfig: r.kube.kubeconfig, label: `region ${r.name}${context ? ` (context ${context})` : ''}` })
 }
 
+/** Every permission the promotion's steps need in this region's cluster, by role. */
+export function promotionPermissions(role: 'source' | 'target', names: Names): Permission[] {
+  const need = [ACTION_PERMISSIONS['expand-keyspaces'](names), ACTION_PERMISSIONS['configure-seed-host'](names), ACTION_PERMISSIONS['rebuild-dc'](names)]
+  return dedupe(need.flatMap((n) => n[role] ?? []))
+}
+
 /** The region's API answers (a read of its namespace, 20 s at most). */
-export async function runKube(r: Region, namespace: string): Promise<{ findings: Finding[]; facts: KubeFacts }> {
-  const kube = kubeOf(r)
-  const facts: KubeFacts = { region: r.name, context: r.kube.context ?? '', reachable: false }
-  if (!r.kube.context) return { findings: [], facts } // offline checks report it
-  const res = await kube.run(['get', 'namespace', namespace, '-o', 'name', '--request-timeout=20s'], undefined, { allowFailure: true, quiet: true })
+export async function runKube(r: Region, namespace: string, o: { kube?: Kubectl; role?: 'source' | 'target'; names?: Names } = {}): Promise<{ findings: Finding[]; facts: KubeFacts }> {
+  const kube = o.kube ?? kubeOf(r)
+  const facts: KubeFacts = { region: r.name, context: r.kube.context ?? (r.aks ? `AKS ${r.aks.name}` : ''), reachable: false }
+  if (!r.kube.context && !kube.target.session) return { findings: [], facts } // offline checks report it
+  let res
+  try {
+    res = await kube.run(['get', 'namespace', namespace, '-o', 'name', '--request-timeout=20s'], undefined, { allowFailure: true, quiet: true })
+  } catch (e) {
+    return { findings: [asFinding('kube', e)], facts } // AKS sign-in: the error names the input and the fix
+  }
   const stderr = res.stderr.trim()
-  if (res.code === 0 || /NotFound/.test(stderr)) {
+  if (res.code === 0 || /NotFound/.test(stderr) || forbiddenPermission(stderr)) {
     facts.reachable = true
-    const findings = res.code === 0 ? [] : [warn('kube', `namespace '${namespace}' does not exist on ${kube.label}`, r.name ? `it is created by the install (or the seed stage copies it); check topology cassandra.namespace` : '')]
+    const findings = res.code === 0 || forbiddenPermission(stderr) ? [] : [warn('kube', `namespace '${namespace}' does not exist on ${kube.label}`, r.name ? `it is created by the install (or the seed stage copies it); check topology cassandra.namespace` : '')]
+    if (o.role && o.names) findings.push(...(await rbacFindings(kube, promotionPermissions(o.role, { ...o.names, namespace }))))
     return { findings, facts }
   }
   facts.error = stderr.split('\n')[0] || `kubectl exit ${res.code}`
@@ -160,6 +179,18 @@ export async function runKube(r: Region, namespace: string): Promise<{ findings:
   return { findings: [err('kube', `cannot reach the Kubernetes API of ${kube.label}: ${facts.error}`, hint)], facts }
 }
 
+/** One finding per missing permission (SelfSubjectAccessReview), all at once. */
+async function rbacFindings(kube: Kubectl, wanted: Permission[]): Promise<Finding[]> {
+  try {
+    const missing = await missingPermissions(kube, wanted)
+    return (missing ?? []).map((x) =>
+      err('rbac', `the identity lacks the permission to ${describePermission(x)} on ${kube.label}`, "grant it with the Role / ClusterRole of docs/rbac (README, 'AKS with Entra ID')")
+    )
+  } catch (e) {
+    return [asFinding('rbac', e)]
+  }
+}
+
 // ---- Cassandra (source region) -------------------------------------------------------------
 
 export interface RingReading {
@@ -169,6 +200,8 @@ export interface RingReading {
   plan?: Plan
   targetNodes: number
   hostNetwork: boolean
+  /** Cassandra pods of the target region's cluster (a resumed promotion's new datacenter). */
+  targetPods?: PodInfo[]
 }
 
 const nodeName = (n: RingNode): string => `${n.address} (${n.datacenter}/${n.rack}, ${n.status}${n.state})`
@@ -188,7 +221,16 @@ export function evaluateRing(region: string, sourceDc: string, targetDc: string,
   if (x.ring.length && !dcs.includes(sourceDc)) {
     findings.push(err('datacenter', `source datacenter '${sourceDc}' is not in the ring of region ${region} (datacenters: ${dcs.join(', ')})`, `set regions.${region}.cassandra.datacenter to the datacenter its nodes run in`))
   }
-  const stale = x.ring.filter((n) => n.datacenter === targetDc)
+  const { ours, stale } = targetDcNodes(x.ring, targetDc, x.targetPods ?? [])
+  if (ours.length) {
+    findings.push(
+      warn(
+        'datacenter',
+        `target datacenter '${targetDc}' is already in the ring with ${ours.length} node(s) of the new region: ${ours.map(nodeName).join(', ')}`,
+        'an earlier run got past the install stage: this run resumes, and each stage does only what is left'
+      )
+    )
+  }
   if (stale.length) {
     findings.push(
       err(
@@ -216,7 +258,7 @@ export function evaluateRing(region: string, sourceDc: string, targetDc: string,
     datacenters: per,
     schemaVersions: schemaVersions(x.describe),
     unreachable: unreachableNodes(x.describe),
-    targetDcNodes: stale.map((n) => n.address),
+    targetDcNodes: [...ours, ...stale].map((n) => n.address),
     seeds,
     keyspaces: x.plan && {
       alter: altered(x.plan).length,
@@ -245,13 +287,13 @@ function plannedNodes(topo: Topology, src: Region, dst: Region, workspace: strin
   return { n: sourceNodes, from: `the node count of '${src.cassandra.datacenter}'` }
 }
 
-export async function runCassandra(topo: Topology, source: string, target: string, workspace: string, log: (l: string) => void): Promise<{ findings: Finding[]; facts?: CassandraFacts; plannedFrom?: string; plan?: Plan }> {
+export async function runCassandra(topo: Topology, source: string, target: string, workspace: string, log: (l: string) => void, sourceKube?: Kubectl): Promise<{ findings: Finding[]; facts?: CassandraFacts; plannedFrom?: string; plan?: Plan }> {
   const src = topo.regions[source]
   const dst = topo.regions[target]
   const sourceDc = src.cassandra.datacenter
   const targetDc = dst.cassandra.datacenter
-  if (!src.kube.context || !sourceDc || !targetDc) return { findings: [] }
-  const kube = kubeOf(src)
+  const kube = sourceKube ?? kubeOf(src)
+  if ((!src.kube.context && !kube.target.session) || !sourceDc || !targetDc) return { findings: [] }
   const namespace = src.kube.namespace ?? topo.cassandra.namespace
   // (not region.ts's cassandraPods: that module also reads the <role>-context inputs this action has not)
   const pods = sortPods(await kube.getPods(namespace, POD_SELECTOR))
@@ -282,6 +324,8 @@ export async function runCassandra(topo: Topology, source: string, target: strin
   // The ring first, then the keyspaces: a CQL failure (e.g. system_auth without quorum while a
   // node is down) must not hide what the ring says.
   const [ring, describe] = await Promise.all([nodetool.status(ready.name, { quiet: true }), nodetool.describeCluster(ready.name, { quiet: true })])
+  // the new region's own pods: a resumed promotion finds them in the ring already
+  const targetPods = dst.kube.context ? await kubeOf(dst).getPods(dst.kube.namespace ?? topo.cassandra.namespace, POD_SELECTOR).catch(() => []) : []
   const planned = plannedNodes(topo, src, dst, workspace, ring.filter((n) => n.datacenter === sourceDc).length)
   let plan: Plan | undefined
   const findings: Finding[] = []
@@ -291,6 +335,6 @@ export async function runCassandra(topo: Topology, source: string, target: strin
   } catch (e) {
     findings.push(asFinding('keyspaces', e))
   }
-  const e = evaluateRing(source, sourceDc, targetDc, { pods, ring, describe, plan, targetNodes: planned.n, hostNetwork }, ready.name)
+  const e = evaluateRing(source, sourceDc, targetDc, { pods, ring, describe, plan, targetNodes: planned.n, hostNetwork, targetPods }, ready.name)
   return { findings: [...findings, ...e.findings], facts: e.facts, plannedFrom: planned.from, plan }
 }

@@ -1,10 +1,10 @@
 // The inputs of rebuild-dc, each with its topology fallback; every problem reported at once,
 // before any cluster is touched.
 import { ActionError } from '../../core/errors.ts'
-import type { InputReader } from '../../core/inputs.ts'
+import { fallback as fb, type InputReader } from '../../core/inputs.ts'
 import { rules } from '../../core/patterns.ts'
 import { registerSecret } from '../../core/secrets.ts'
-import { readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
+import { fromRegion, readRegionInput, readTopologyInput, type Region } from '../../core/topology.ts'
 import type { Kubectl } from '../../core/kube/kubectl.ts'
 import { readKube, readNamespace } from '../../core/kube/region.ts'
 import { readLeaseInputs, type LeaseInputs } from '../../core/kube/lease.ts'
@@ -41,13 +41,13 @@ export interface RebuildConfig {
   stateDir: string
   verify: boolean
   spotCheckTables: number
+  spotCheckKeys: number
+  spotCheckRate: number
   minLoadRatio: number
   repair: boolean
   dryRun: boolean
 }
 
-const fb = <T>(from: string, value: T | undefined) => ({ from, value })
-const keyspaceName = /^[A-Za-z0-9_]{1,48}$/
 const selectorRe = /^[\w./-]+(=|==|!=)[\w./-]*(,[\w./-]+(=|==|!=)[\w./-]*)*$/
 const stateDirRe = /^\/[A-Za-z0-9_./-]{1,200}$/
 
@@ -67,13 +67,14 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
   const src = readRegionInput(inputs, topo, 'source-region')
   const tgt = readRegionInput(inputs, topo, 'target-region')
   const dc = (input: string, r: Region | undefined): string =>
-    inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fb(`topology regions.${r?.name}.cassandra.datacenter`, r?.cassandra.datacenter) })
+    inputs.requiredString(input, { pattern: rules.datacenter.re, accepted: rules.datacenter.accepted, fallback: fromRegion(r, 'cassandra.datacenter', r?.cassandra.datacenter) })
   const sourceDc = dc('source-datacenter', src)
   const targetDc = dc('target-datacenter', tgt)
   if (sourceDc && sourceDc === targetDc) inputs.fail(new ActionError(`source and target datacenter are both '${sourceDc}'`, 'the source is the existing datacenter that holds the data, the target the new one'))
-  const target = readKube(inputs, 'target', tgt)
-  const explicitSource = src !== undefined || inputs.string('source-context') !== undefined || inputs.string('source-kubeconfig') !== undefined
-  const source = explicitSource ? readKube(inputs, 'source', src) : target
+  const target = readKube(inputs, 'target', tgt, { topology: topo })
+  // presence only: readKube validates (reading them here too would report a bad value twice)
+  const explicitSource = src !== undefined || inputs.given('source-context') || inputs.given('source-kubeconfig')
+  const source = explicitSource ? readKube(inputs, 'source', src, { topology: topo }) : target
   const method = inputs.choice('method', ['nodetool', 'crd'] as const, { default: 'nodetool' }) ?? 'nodetool'
   const cfg: RebuildConfig = {
     method,
@@ -82,14 +83,14 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
     targetDc,
     target,
     source,
-    sameCluster: source === target || (source.target.context === target.target.context && source.target.kubeconfig === target.target.kubeconfig),
+    sameCluster: source.sameCluster(target),
     namespace: readNamespace(inputs, topo),
     selector: inputs.requiredString('pod-selector', { default: 'app=apigee-cassandra', pattern: selectorRe, accepted: 'a label selector such as app=apigee-cassandra' }),
     container: inputs.string('container', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted }),
     secret: inputs.requiredString('credentials-secret', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.credentialsSecret', topo?.cassandra.credentialsSecret), default: 'apigee-datastore-default-creds' }),
     jmx: credentials(inputs, 'jmx'),
     ddl: credentials(inputs, 'ddl'),
-    keyspaces: inputs.list('keyspaces', { item: keyspaceName, accepted: 'keyspace names (letters, digits, _), comma- or newline-separated' }),
+    keyspaces: inputs.list('keyspaces', { item: rules.keyspace.re, accepted: `${rules.keyspace.accepted}, comma- or newline-separated` }),
     parallelRacks: inputs.bool('parallel-racks'),
     pollMs: inputs.duration('poll-interval', { default: 10_000, minMs: 200, maxMs: 600_000 }) ?? 10_000,
     progressMs: inputs.duration('progress-interval', { default: 30_000, minMs: 0, maxMs: 3_600_000 }) ?? 30_000,
@@ -98,6 +99,8 @@ export function readRebuildInputs(inputs: InputReader): RebuildConfig {
     stateDir: inputs.string('state-dir', { pattern: stateDirRe, accepted: 'an absolute path inside the pod (letters, digits, _ . / -)' }) ?? '/tmp/mr-actions-rebuild',
     verify: inputs.bool('verify', { default: true }),
     spotCheckTables: inputs.int('spot-check-tables', { min: 0, max: 10_000, default: 50 }) ?? 50,
+    spotCheckKeys: inputs.int('spot-check-keys', { min: 1, max: 2_000, default: 1_000 }) ?? 1_000,
+    spotCheckRate: inputs.int('spot-check-rate', { min: 1, max: 10_000, default: 100 }) ?? 100,
     minLoadRatio: inputs.number('min-load-ratio', { min: 0, max: 10, default: 0.5 }) ?? 0.5,
     repair: inputs.bool('repair'),
     dryRun: inputs.bool('dry-run'),

@@ -6,7 +6,9 @@
 //      earlier run left: done (skip), still running (re-attach), failed or interrupted (run again).
 //   4. Rebuild: `nodetool rebuild -- <source dc>` started in each pod as a background job and
 //      polled with netstats: bytes, percent, ETA, stall detection.
-//   5. Verify: load per node of both DCs; row counts per table at LOCAL_ONE on each side equal.
+//   5. Verify: load per node of both DCs; partition keys sampled from the source DC by token range
+//      (bounded, paced) must be found at LOCAL_ONE in the new DC unless written after this run
+//      started or expired since (core/cassandra/spot-check.ts).
 //   6. Optionally a full repair of the new DC's nodes.
 // With method crd, steps 3-4 are the Apigee operator's: a CassandraDataReplication applied in the
 // new region, its progress read from the ApigeeDatastore status (core/cassandra/rebuild-crd.ts).
@@ -15,6 +17,7 @@ import { runAction } from '../../core/entry.ts'
 import { ActionError, PreflightError } from '../../core/errors.ts'
 import type { Kubectl, PodInfo } from '../../core/kube/kubectl.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
+import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
 import { textTable, type Cell } from '../../core/report.ts'
 import { Deadline, formatDuration } from '../../core/wait.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
@@ -24,16 +27,9 @@ import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, ty
 import { inspectNode, type NodeResult, readCoverage, readRings, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
 import { rebuildByOperator } from '../../core/cassandra/rebuild-crd.ts'
 import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
-import {
-  compareCounts,
-  compareLoad,
-  countRows,
-  listTables,
-  loadSummary,
-  readKeyspaces,
-  rebuildScope,
-  spotCheckError
-} from '../../core/cassandra/rebuild-verify.ts'
+import { compareLoad, loadSummary, readKeyspaces, rebuildScope } from '../../core/cassandra/rebuild-verify.ts'
+import { spotCheck, spotCheckError } from '../../core/cassandra/spot-check.ts'
+import { SPOT_CHECK_HEADERS, spotCheckRows } from '../../core/cassandra/spot-check-plan.ts'
 import { readRebuildInputs, type RebuildConfig } from './inputs.ts'
 import { acquireLease, runHolder, type HeldLease } from '../../core/kube/lease.ts'
 
@@ -46,6 +42,10 @@ export async function run(): Promise<void> {
     const deadline = new Deadline(cfg.timeoutMs)
     const mode = cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'
     core.info(`rebuild-dc: ${cfg.targetDc} from ${cfg.sourceDc}${cfg.keyspaces.length ? ` (keyspaces ${cfg.keyspaces.join(', ')})` : ''}, ${mode}${cfg.dryRun ? ', dry run' : ''}`)
+
+    // 0. The identity holds every permission this step needs, on both clusters (asked, not tried).
+    const need = ACTION_PERMISSIONS['rebuild-dc']({ ...DEFAULT_NAMES, namespace: cfg.namespace, credentialsSecret: cfg.secret }, { crd: cfg.method === 'crd' })
+    await requirePermissions([{ kube: cfg.target, wanted: need.target ?? [] }, { kube: cfg.source, wanted: need.source ?? [] }], 'docs/rbac/rebuild-dc.yaml', core.info)
 
     // One writer at a time: the Lease in the source region's cluster (not for a dry run).
     const lease = cfg.dryRun ? undefined : await acquireLease(cfg.source, { namespace: cfg.namespace, ...cfg.lease, holder: runHolder(), log: (l) => core.info(l), releaseOnSignal: false })
@@ -60,6 +60,9 @@ export async function run(): Promise<void> {
 async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, mode, lease }: { t0: number; deadline: Deadline; mode: string; lease?: HeldLease }): Promise<void> {
   // 1. The new DC's nodes and their pods.
   const kube = cfg.target
+  // A dry run of a whole promotion reaches this stage before its install has run: say what the
+  // real run will do then (it finds the nodes in the ring).
+  if (cfg.dryRun && (await kube.getPods(cfg.namespace, cfg.selector)).length === 0) return planBeforeInstall(cfg, report, t0)
   const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
   const ready = [readyPod(pods, kube)]
   const creds = await credentials(cfg, kube)
@@ -83,7 +86,10 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   })
   const scope = rebuildScope(keyspaces, cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
   if (scope.unknown.length) gateErrors.push(new ActionError(`input 'keyspaces': no keyspace named ${scope.unknown.join(', ')}`, 'list existing keyspaces (exact case), or leave it empty for all'))
-  if (scope.missing.length) {
+  if (scope.missing.length && cfg.dryRun) {
+    // a dry run of a whole promotion: the expand stage before this one adds them
+    report.note(`Keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: the real run needs expand-keyspaces first, and then rebuilds them too.`)
+  } else if (scope.missing.length) {
     gateErrors.push(
       new PreflightError(
         `keyspace(s) ${scope.missing.join(', ')} do not replicate to ${cfg.targetDc} yet: a rebuild now would stream nothing for them`,
@@ -172,6 +178,17 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
 
 type ReportLike = Parameters<Parameters<typeof runAction>[1]>[0]['report']
 
+async function planBeforeInstall(cfg: RebuildConfig, report: ReportLike, t0: number): Promise<void> {
+  const sourcePods = cfg.sameCluster ? [] : await cfg.source.getPods(cfg.namespace, cfg.selector).catch(() => [])
+  const nodes = sourcePods.length ? `its ${sourcePods.length} node(s) (as many as the source region runs)` : 'each of its nodes'
+  const how = cfg.method === 'crd' ? 'through a CassandraDataReplication applied in the new region' : `with nodetool rebuild ${rebuildArgs({ sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }).join(' ')}, ${cfg.parallelRacks ? 'one node per rack at a time' : 'one node at a time'}`
+  core.info(`no Cassandra pod of ${cfg.targetDc} on ${cfg.target.label} yet: the install stage has not run`)
+  report.status = 'planned'
+  report.table('Plan', ['datacenter', 'action', 'detail'], [[cfg.targetDc, 'rebuild', `${nodes} from ${cfg.sourceDc} ${how}`]])
+  report.note(`Dry run: '${cfg.targetDc}' has no Cassandra pod on ${cfg.target.label} yet (the install stage runs before this one). Once it is installed and its keyspaces expanded, the real run rebuilds ${nodes} from '${cfg.sourceDc}'; nothing was started.`)
+  setOutputs(report, [], [], 0, t0)
+}
+
 const gateFailure = (errors: ActionError[]): ActionError => (errors.length === 1 ? errors[0] : new PreflightError(errors.map((e) => e.describe()).join('\n')))
 
 interface Conclusion {
@@ -207,7 +224,7 @@ async function conclude({ cfg, report, results, order, nodetool, cql, source, de
   if (!rebuilt.length) report.status = 'unchanged'
 
   // 5. Verify.
-  if (cfg.verify) await verify(cfg, nodetool, cql, source, order, report)
+  if (cfg.verify) await verify(cfg, nodetool, cql, source, order, report, t0)
 
   // 6. Optional full repair.
   if (cfg.repair) {
@@ -257,7 +274,7 @@ async function readKeyspacesOrExplain(cql: Cqlsh, pod: string, cfg: RebuildConfi
   }
 }
 
-async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, source: CqlSide | undefined, targets: TargetNode[], report: ReportLike): Promise<void> {
+async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, source: CqlSide | undefined, targets: TargetNode[], report: ReportLike, t0: number): Promise<void> {
   const ring: RingNode[] = await nodetool.status(targets[0].pod)
   const load = compareLoad(ring, cfg.sourceDc, cfg.targetDc)
   const rows: Cell[][] = load.rows.map((r) => [r.datacenter, r.address, r.rack, r.load === undefined ? '?' : formatBytes(r.load)])
@@ -269,25 +286,35 @@ async function verify(cfg: RebuildConfig, nodetool: Nodetool, cql: Cqlsh, source
   }
   if (cfg.spotCheckTables === 0) return
 
-  // Row counts: a pod of the new DC and a pod of the source DC, each reading its own DC (LOCAL_ONE).
+  // Sampled keys: read from a pod of the source DC, looked up through a pod of the new DC, each at
+  // LOCAL_ONE so that each side sees only its own DC's replicas.
   if (!source) {
     const where = cfg.sameCluster ? nodetool.pods.kube.label : cfg.source.label
     throw new ActionError(`spot check: no ready pod of ${cfg.sourceDc} found with '${cfg.selector}' on ${where}`, 'set source-context (or topology regions.<source>.kube.context) to the source cluster, or spot-check-tables: 0')
   }
-  const srcCql = source.cql
-  const srcPod = { name: source.pod }
   const tgtPod = targets[0].pod
-  const scope = rebuildScope(await readKeyspaces(srcCql, srcPod.name), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
-  const user = scope.covered.map((k) => k.name).filter((k) => !k.startsWith('system'))
-  const tables = (await listTables(srcCql, srcPod.name, user)).slice(0, cfg.spotCheckTables)
-  const timeoutMs = 10 * 60_000
-  const [src, tgt] = await Promise.all([countRows(srcCql, srcPod.name, tables, timeoutMs), countRows(cql, tgtPod, tables, timeoutMs)])
-  const spot = compareCounts(tables, src, tgt)
-  const spotRows: Cell[][] = spot.map((r) => [r.table, r.source, r.target, r.ok ? 'ok' : 'DIFFERENT'])
-  core.info(`spot check (COUNT(*) at LOCAL_ONE, ${srcPod.name} in ${cfg.sourceDc} vs ${tgtPod} in ${cfg.targetDc}):\n${textTable(['table', cfg.sourceDc, cfg.targetDc, ''], spotRows)}`)
-  report.table(`Spot check (LOCAL_ONE row counts)`, ['table', cfg.sourceDc, cfg.targetDc, 'result'], spotRows)
-  report.set('spotCheck', spot)
-  const err = spotCheckError(spot, cfg.sourceDc, cfg.targetDc, tgtPod)
+  const scope = rebuildScope(await readKeyspaces(source.cql, source.pod), cfg.sourceDc, cfg.targetDc, cfg.keyspaces)
+  const started = Date.now()
+  const results = await spotCheck({
+    source,
+    target: { cql, pod: tgtPod },
+    keyspaces: scope.covered.map((k) => k.name).filter((k) => !k.startsWith('system')),
+    keys: cfg.spotCheckKeys,
+    maxTables: cfg.spotCheckTables,
+    ratePerS: cfg.spotCheckRate,
+    // keys written after this run started need not be in the new DC yet (rows written during the rebuild)
+    sinceMicros: BigInt(t0) * 1000n,
+    log: (l) => core.info(l)
+  })
+  const spotRows: Cell[][] = spotCheckRows(results)
+  const total = results.reduce((a, r) => ({ keys: a.keys + r.sampled, q: a.q + r.source.queries + r.target.queries, rows: a.rows + r.source.rows + r.target.rows }), { keys: 0, q: 0, rows: 0 })
+  const took = Date.now() - started
+  const head = `spot check: ${total.keys} key(s) sampled in ${results.length} table(s) from ${source.pod} (${cfg.sourceDc}), looked up through ${tgtPod} (${cfg.targetDc}), LOCAL_ONE; load ${total.q} queries, ${total.rows} rows in ${formatDuration(took)} (at most ${cfg.spotCheckRate} queries/s per DC)`
+  core.info(`${head}\n${textTable(SPOT_CHECK_HEADERS, spotRows)}`)
+  report.table('Spot check (sampled keys, LOCAL_ONE)', SPOT_CHECK_HEADERS, spotRows)
+  report.note(head)
+  report.set('spotCheck', { keys: total.keys, queries: total.q, rows: total.rows, ms: took, ratePerS: cfg.spotCheckRate, tables: results })
+  const err = spotCheckError(results, cfg.sourceDc, cfg.targetDc, tgtPod)
   if (err) throw err
 }
 

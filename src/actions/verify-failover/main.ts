@@ -13,7 +13,8 @@ import { runAction } from '../../core/entry.ts'
 import { ActionError, PreflightError } from '../../core/errors.ts'
 import { FaultController, restoreFromAnnotation, type RestoreResult } from '../../core/failover/fault.ts'
 import { readPlan, type FailoverPlan } from '../../core/failover/plan.ts'
-import { precheck, type IngressConfigView } from '../../core/failover/precheck.ts'
+import { AbortGuard, steadyState, type SurvivorState } from '../../core/failover/gate.ts'
+import { precheck } from '../../core/failover/precheck.ts'
 import { Prober } from '../../core/failover/probe.ts'
 import { shareChart } from '../../core/failover/render.ts'
 import { clopperPearson, fixedDecision, pct, SplitSprt } from '../../core/failover/stats.ts'
@@ -21,7 +22,7 @@ import { analyzeFault, analyzeRestore, type FaultTiming, type Probe, type Restor
 import { Kubectl } from '../../core/kube/kubectl.ts'
 import { acquireLease, readLeaseInputs, runHolder, type HeldLease } from '../../core/kube/lease.ts'
 import type { Report } from '../../core/report.ts'
-import { loadTopology } from '../../core/topology.ts'
+import { loadTopology, type Topology } from '../../core/topology.ts'
 import { formatDuration } from '../../core/wait.ts'
 
 export async function run(): Promise<void> {
@@ -36,7 +37,7 @@ export async function run(): Promise<void> {
       report.note('dry-run: nothing was probed or changed.')
       return
     }
-    await checkIngress(plan, report)
+    await checkMesh(plan, topo, report)
 
     const prober = new Prober({ url: plan.url, rules: plan.rules, intervalMs: plan.intervalMs, timeoutMs: plan.requestTimeoutMs })
     const fault =
@@ -68,13 +69,31 @@ export async function run(): Promise<void> {
         }
         core.info(`${region} serves again after ${formatDuration(back.length ? back[back.length - 1].t - back[0].t : 0)}`)
       }
-      const split = await splitPhase(plan, prober, report)
+      const splitResult = await splitPhase(plan, prober, report)
+      const split = splitResult.passed
       let failoverOk = true
       let restoreOk = true
       if (fault && !prober.isStopped) {
+        // Steady-state gate: nothing is injected unless the mesh is healthy where it must absorb.
+        const gate = steadyState({ splitPassed: split, splitReason: splitResult.reason, survivors: await survivors(plan, topo, splitResult.counts), minReady: plan.minHealthyReplicas })
+        report.output('gate', gate.ok ? 'pass' : 'refused')
+        if (!gate.ok) {
+          chart(plan, prober.log, report)
+          report.set('probes', prober.log)
+          report.set('gate', gate)
+          report.table('Steady-state gate: REFUSED (no fault injected, nothing changed)', ['reason'], gate.reasons.map((r) => [r]))
+          report.output('verdict', 'fail')
+          throw new ActionError(`verify-failover: no fault injected on ${plan.fault.region}, nothing changed:\n${gate.reasons.map((r) => `  - ${r}`).join('\n')}`, 'bring the surviving regions to their steady state (replicas ready, the split check passing), then re-run')
+        }
         const r = await faultPhases(plan, prober, fault, report)
         failoverOk = r.failoverOk
         restoreOk = r.restoreOk
+        if (r.aborted) {
+          chart(plan, prober.log, report)
+          report.set('probes', prober.log)
+          report.output('verdict', 'fail')
+          throw new ActionError(`verify-failover: ABORTED, the fault on ${plan.fault.region} was undone at once: ${r.aborted}`, 'check the surviving regions now: they could not carry the traffic; the fault was restored')
+        }
       }
       chart(plan, prober.log, report)
       report.set('probes', prober.log)
@@ -118,24 +137,44 @@ function showPlan(plan: FailoverPlan, report: Report): void {
   report.set('plan', { ...plan, rules: Object.fromEntries(Object.entries(plan.rules).map(([r, x]) => [r, x.source])) })
 }
 
-async function checkIngress(plan: FailoverPlan, report: Report): Promise<void> {
-  if (!plan.configUrl) {
-    report.note('Prechecks on the ingress configuration skipped: no `ingress-config-url`.')
+/** Reads the mesh's DestinationRules and VirtualServices with kubectl and checks them (Istio's rules). */
+async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report: Report): Promise<void> {
+  const m = plan.mesh
+  if (!m) {
+    report.note('Prechecks on the mesh skipped: no `mesh-namespace` (or topology service namespace).')
     return
   }
-  let cfg: IngressConfigView
+  const kubectl = new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: 'mesh' })
+  let list: { items?: Array<Record<string, any>> } | undefined // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
-    const res = await fetch(plan.configUrl, { signal: AbortSignal.timeout(plan.requestTimeoutMs) })
-    if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    cfg = (await res.json()) as IngressConfigView
+    list = await kubectl.getJson(['destinationrules,virtualservices'], m.namespace)
   } catch (e) {
-    throw new PreflightError(`could not read the ingress configuration at ${plan.configUrl}: ${(e as Error).message}`, 'check ingress-config-url, or leave it empty to skip the prechecks')
+    throw new PreflightError(`could not read the DestinationRules and VirtualServices in namespace ${m.namespace}${m.context ? ` (context ${m.context})` : ''}: ${(e as Error).message}`, 'check mesh-namespace / mesh-context and that Istio is installed there')
   }
-  const findings = precheck(cfg, plan.expected, plan.fault.mode, plan.fault.region)
-  report.table('Prechecks', ['level', 'finding', 'fix'], findings.length ? findings.map((f) => [f.level, f.message, f.fix]) : [['ok', 'ingress configuration fits the drill', '']])
+  const items = list?.items ?? []
+  const pods = plan.fault.mode === 'failing-pods' ? await podCounts(plan, topo) : undefined
+  const findings = precheck(
+    { namespace: m.namespace, destinationRules: items.filter((o) => o.kind === 'DestinationRule'), virtualServices: items.filter((o) => o.kind === 'VirtualService'), pods },
+    plan.expected,
+    plan.fault.mode,
+    plan.fault.region
+  )
+  report.table('Prechecks', ['level', 'finding', 'fix'], findings.length ? findings.map((f) => [f.level, f.message, f.fix]) : [['ok', `the mesh objects in ${m.namespace} fit the drill`, '']])
   for (const f of findings.filter((x) => x.level === 'warning')) core.warning(`${f.message} (${f.fix})`)
   const errors = findings.filter((f) => f.level === 'error')
-  if (errors.length) throw new PreflightError(`ingress precheck failed:\n${errors.map((f) => `  - ${f.message}\n    fix: ${f.fix}`).join('\n')}`)
+  if (errors.length) throw new PreflightError(`mesh precheck failed:\n${errors.map((f) => `  - ${f.message}\n    fix: ${f.fix}`).join('\n')}`)
+}
+
+/** Replicas of the drilled service per region, where the topology names its cluster and deployment. */
+async function podCounts(plan: FailoverPlan, topo: Topology | undefined): Promise<Record<string, number> | undefined> {
+  const out: Record<string, number> = {}
+  for (const r of plan.regions) {
+    const t = topo?.regions[r]
+    if (!t?.service.deployment) return undefined
+    const d = await new Kubectl({ context: t.kube.context, kubeconfig: t.kube.kubeconfig, label: `region ${r}` }).getJson<{ spec?: { replicas?: number } }>(['deployment', t.service.deployment], t.service.namespace ?? t.kube.namespace ?? 'default')
+    out[r] = d?.spec?.replicas ?? 0
+  }
+  return out
 }
 
 /** Restores what a killed earlier run left (the annotation); true when it did. */
@@ -185,7 +224,7 @@ function handleSignals(prober: Prober, fault: FaultController | undefined, repor
   }
 }
 
-async function splitPhase(plan: FailoverPlan, prober: Prober, report: Report): Promise<boolean> {
+async function splitPhase(plan: FailoverPlan, prober: Prober, report: Report): Promise<{ passed: boolean; reason: string; counts: Record<string, number> }> {
   const sprt = new SplitSprt(plan.expected, plan.alternatives, { alpha: plan.alpha, beta: plan.beta })
   const limit = plan.splitTest === 'sprt' ? plan.maxRequests : plan.fixedN
   const errors: Record<string, number> = {}
@@ -238,20 +277,39 @@ async function splitPhase(plan: FailoverPlan, prober: Prober, report: Report): P
   report.output('split-n', n)
   report.output('split-shares', JSON.stringify(Object.fromEntries(plan.regions.map((r) => [r, n ? +(sprt.counts[r] / n).toFixed(4) : 0]))))
   report.set('split', { decision, reason, method, n, counts: sprt.counts, errors, arms: sprt.arms })
-  return decision === 'pass'
+  return { passed: decision === 'pass', reason, counts: { ...sprt.counts } }
 }
 
-async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultController, report: Report): Promise<{ failoverOk: boolean; restoreOk: boolean }> {
+/** The regions that must absorb the fault region's traffic, with their ready replicas where the topology names them. */
+async function survivors(plan: FailoverPlan, topo: Topology | undefined, answered: Record<string, number>): Promise<SurvivorState[]> {
+  const out: SurvivorState[] = []
+  for (const r of plan.regions.filter((x) => x !== plan.fault.region && plan.expected[x] > 0)) {
+    const t = topo?.regions[r]
+    let ready: number | undefined
+    if (t?.service.deployment) {
+      const d = await new Kubectl({ context: t.kube.context, kubeconfig: t.kube.kubeconfig, label: `region ${r}` }).getJson<{ spec?: { replicas?: number }; status?: { readyReplicas?: number } }>(['deployment', t.service.deployment], t.service.namespace ?? t.kube.namespace ?? 'default')
+      ready = Math.min(d?.spec?.replicas ?? 0, d?.status?.readyReplicas ?? 0)
+    }
+    out.push({ region: r, ready, answered: answered[r] ?? 0 })
+  }
+  return out
+}
+
+async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultController, report: Report): Promise<{ failoverOk: boolean; restoreOk: boolean; aborted?: string }> {
   const region = plan.fault.region!
   core.info(`fault: ${plan.fault.mode} on ${region}`)
   let faultAt: number | undefined
   let timing: FaultTiming | undefined
   let restored: RestoreResult | undefined
   let rt: RestoreTiming | undefined
+  let aborted: string | undefined
   try {
     faultAt = await fault.inject()
     if (faultAt === undefined) return { failoverOk: false, restoreOk: true }
-    const probes = await prober.run('fault', { maxMs: plan.fault.durationMs - (Date.now() - faultAt) })
+    const guard = new AbortGuard({ faultAt, graceMs: plan.abortWindowMs, windowMs: plan.abortWindowMs, maxErrorRate: plan.abortErrorRate })
+    const probes = await prober.run('fault', { until: (p) => guard.observe(p), maxMs: plan.fault.durationMs - (Date.now() - faultAt) })
+    aborted = guard.reason
+    if (aborted) core.error(`survivors stopped answering: ${aborted}; restoring now`)
     timing = analyzeFault(probes, faultAt, region, plan.consecutive)
   } finally {
     if (!prober.isStopped) restored = await fault.restore()
@@ -296,7 +354,8 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
   out('restored-at', rt?.servedAt)
   report.set('failover', { region, mode: plan.fault.mode, faultAt, ...timing })
   report.set('restore', { ...restored, ...rt })
-  return { failoverOk, restoreOk }
+  if (aborted) report.note(`**ABORTED** - ${aborted}. The fault was undone at once (${restored?.action ?? 'nothing to restore'}).`)
+  return { failoverOk, restoreOk, aborted }
 }
 
 function chart(plan: FailoverPlan, log: Probe[], report: Report): void {

@@ -3,7 +3,7 @@
 // that talks to ARM, so that they accept the same inputs with the same fallbacks.
 import { existsSync, readFileSync } from 'node:fs'
 import { ActionError } from '../errors.ts'
-import type { InputReader } from '../inputs.ts'
+import { fallback as fb, type InputReader } from '../inputs.ts'
 import { rules } from '../patterns.ts'
 import type { Topology } from '../topology.ts'
 
@@ -19,7 +19,6 @@ export interface AzureInputs {
 }
 
 const httpsUrl = /^https:\/\/[^\s/?#]+(:\d+)?(\/[^\s?#]*)?$/
-const fb = <T>(from: string, value: T | undefined) => ({ from, value })
 
 function readCa(inputs: InputReader, topology: Topology | undefined): { ca?: string; from?: string } {
   const v = inputs.string('azure-ca', { accepted: 'a path to a PEM file, or the PEM text itself', fallback: fb('topology azure.ca', topology?.azure.ca) })
@@ -44,8 +43,9 @@ export function readAzureInputs(inputs: InputReader, topology: Topology | undefi
   const { ca, from: caFrom } = readCa(inputs, topology)
   const tenantId = inputs.string('tenant-id', { pattern: rules.tenant.re, accepted: rules.tenant.accepted })
   const clientId = inputs.string('client-id', { pattern: rules.tenant.re, accepted: 'the application (client) ID of the identity: a GUID' })
-  if ((tenantId === undefined) !== (clientId === undefined) && !inputs.failed) {
-    const missing = tenantId === undefined ? 'tenant-id' : 'client-id'
+  // presence, not validity: a malformed tenant-id is reported once, not also as missing
+  if (inputs.given('tenant-id') !== inputs.given('client-id')) {
+    const missing = inputs.given('tenant-id') ? 'client-id' : 'tenant-id'
     inputs.fail(new ActionError(`input '${missing}' is required when '${missing === 'tenant-id' ? 'client-id' : 'tenant-id'}' is set`, 'OIDC federation needs both the tenant and the client (application) ID; leave both empty to use an azure/login session'))
   }
   return { endpoint, authorityHost, ca, caFrom, tenantId, clientId }

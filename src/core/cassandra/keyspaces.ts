@@ -2,6 +2,7 @@
 // (or removed from) their replication, and the exact ALTER for each. Pure: reads rows of
 // system_schema.keyspaces, returns a plan; the action prints it, gates it and applies it.
 import { ActionError } from '../errors.ts'
+import { rules } from '../patterns.ts'
 import { cqlIdent, cqlString } from './cqlsh.ts'
 
 export const KEYSPACES_QUERY = 'SELECT JSON keyspace_name, durable_writes, replication FROM system_schema.keyspaces'
@@ -89,13 +90,12 @@ export function planReplication(keyspaces: Keyspace[], o: PlanOptions): Plan {
     throw new ActionError(`source and target datacenter are both '${o.targetDc}'`, 'the target datacenter is the new one being added; the source is an existing one')
   }
   const known = new Set(keyspaces.map((k) => k.name))
-  const unknown = [...(o.include ?? []), ...Object.keys(o.rfByKeyspace ?? {})].filter((n) => !known.has(n))
-  if (unknown.length) {
-    throw new ActionError(
-      `keyspace(s) ${unknown.map((n) => `'${n}'`).join(', ')} named in the inputs do not exist`,
-      `keyspace names are case-sensitive; existing: ${[...known].join(', ')}`
-    )
+  const unknown = (input: string, names: string[]): string | undefined => {
+    const missing = names.filter((n) => !known.has(n))
+    return missing.length ? `input '${input}': keyspace(s) ${missing.map((n) => `'${n}'`).join(', ')} do not exist` : undefined
   }
+  const problems = [unknown('keyspaces', o.include ?? []), unknown('replication-factors', Object.keys(o.rfByKeyspace ?? {}))].filter((p) => p !== undefined)
+  if (problems.length) throw new ActionError(problems.join('\n'), `keyspace names are case-sensitive; existing: ${[...known].join(', ')}`)
   const items: PlanItem[] = []
   for (const ks of keyspaces) {
     if (o.include?.length && !o.include.includes(ks.name)) continue
@@ -214,13 +214,16 @@ export function verifyPlan(p: Plan, after: Keyspace[]): string[] {
 
 const sortObj = (o: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)))
 
-/** Parses "ks=3, Other_KS=2" into a map; errors name the bad item. */
+/** Parses "ks=3, Other_KS=2" into a map; errors name the bad item. Keyspace names follow the
+ *  same rule as input 'keyspaces', so that no name passes one input and fails the other. */
 export function parseRfList(items: string[]): { ok: Record<string, number> } | { error: string } {
   const out: Record<string, number> = {}
   for (const it of items) {
     const m = /^([^=\s]+)\s*=\s*(\d+)$/.exec(it)
     if (!m) return { error: `'${it}' is not keyspace=RF` }
+    if (!rules.keyspace.re.test(m[1])) return { error: `'${it}': '${m[1]}' is not a keyspace name` }
     if (Number(m[2]) < 1 || Number(m[2]) > 20) return { error: `'${it}': RF must be 1..20` }
+    if (out[m[1]] !== undefined && out[m[1]] !== Number(m[2])) return { error: `'${m[1]}' is given twice, RF ${out[m[1]]} and ${m[2]}` }
     out[m[1]] = Number(m[2])
   }
   return { ok: out }

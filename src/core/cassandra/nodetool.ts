@@ -117,9 +117,18 @@ export interface DatastoreCredentials {
 }
 
 /**
- * Reads jmx.* and ddl.* from the credentials secret (passwords registered as secrets at once;
- * usernames are not secret and often common words, so they are not masked). Missing secret or
- * keys -> an error naming the secret, the keys and the fix.
+ * A username key of the vendor's layout (`admin.user`, `ddl.user`, `dml.user`, `jmx.user`,
+ * `jolokia.user`): not a secret, and often a common word (the Jolokia user defaults to `apigee`,
+ * the namespace's name), so it is never masked or refused in argv. Every other key is a secret.
+ */
+export function isUsernameKey(key: string): boolean {
+  return key.endsWith('.user')
+}
+
+/**
+ * Reads jmx.* and ddl.* from the credentials secret (passwords, and every other non-username
+ * key, registered as secrets at once). Missing secret or keys -> an error naming the secret,
+ * the keys and the fix.
  */
 export async function readDatastoreCredentials(
   kube: Kubectl,
@@ -127,7 +136,7 @@ export async function readDatastoreCredentials(
   secretName: string,
   need: { jmx?: boolean; ddl?: boolean }
 ): Promise<DatastoreCredentials> {
-  const s = await kube.getSecret(namespace, secretName, [CREDENTIAL_KEYS.jmxUser, CREDENTIAL_KEYS.ddlUser])
+  const s = await kube.getSecret(namespace, secretName, isUsernameKey)
   if (!s) {
     throw new ActionError(
       `credentials secret '${secretName}' not found in namespace '${namespace}' on ${kube.label}`,

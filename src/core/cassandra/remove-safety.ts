@@ -9,7 +9,7 @@
 import { PreflightError } from '../errors.ts'
 import { liveNodes } from './gates.ts'
 import { altered, rfOf, type Plan } from './keyspaces.ts'
-import type { TableRef } from './rebuild-verify.ts'
+import type { TableRef } from './row-counts.ts'
 import type { RingNode } from './status.ts'
 
 export const localQuorum = (rf: number): number => Math.floor(rf / 2) + 1

@@ -19,9 +19,16 @@ export interface KubeFaultTarget {
   deployment: string
 }
 
+/** Where the mesh's Istio objects live (prechecks read them with kubectl). */
+export interface MeshTarget {
+  namespace: string
+  context?: string
+  kubeconfig?: string
+}
+
 export interface FailoverPlan {
   url: string
-  configUrl?: string
+  mesh?: MeshTarget
   regions: string[]
   /** Expected shares, summing to 1. */
   expected: Record<string, number>
@@ -47,6 +54,11 @@ export interface FailoverPlan {
   }
   consecutive: number
   restoreTimeoutMs: number
+  /** steady-state gate: ready replicas every survivor needs before a fault */
+  minHealthyReplicas: number
+  /** abort guard: error share of the survivors' probes within the window that stops the drill */
+  abortErrorRate: number
+  abortWindowMs: number
   dryRun: boolean
 }
 
@@ -131,7 +143,19 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
     accepted: 'an http(s) URL such as https://api.example.com/hello',
     fallback: { from: 'topology regions.<region>.ingress.url', value: firstUrl }
   })
-  const configUrl = inputs.string('ingress-config-url', { pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, accepted: 'an http(s) URL of the ingress configuration (JSON)' })
+  // The mesh's objects: the namespace of the service (topology) unless the inputs say otherwise.
+  const firstTopo = regions.map((r) => tRegions[r]).find(Boolean)
+  const meshNamespace = inputs.string('mesh-namespace', {
+    pattern: rules.kubeName.re,
+    accepted: rules.kubeName.accepted,
+    fallback: { from: 'topology regions.<region>.service.namespace', value: firstTopo?.service.namespace }
+  })
+  const meshContext = inputs.string('mesh-context', {
+    pattern: rules.kubeContext.re,
+    accepted: rules.kubeContext.accepted,
+    fallback: { from: 'topology regions.<region>.kube.context', value: firstTopo?.kube.context }
+  })
+  const mesh: MeshTarget | undefined = meshNamespace ? { namespace: meshNamespace, context: meshContext, kubeconfig: firstTopo?.kube.kubeconfig } : undefined
 
   // Classification: the input's lines first, then the topology's ingress.{body,header,json}.
   const clsText = inputs.string('classify') ?? ''
@@ -202,6 +226,9 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
 
   const consecutive = inputs.int('consecutive', { min: 1, max: 10000, default: 10 }) ?? 10
   const restoreTimeoutMs = inputs.duration('restore-timeout', { default: 120000, minMs: 100, maxMs: 3600000 }) ?? 120000
+  const minHealthyReplicas = inputs.int('min-healthy-replicas', { min: 1, max: 10000, default: 1 }) ?? 1
+  const abortErrorRate = inputs.number('abort-error-rate', { min: 0, max: 1, default: 0.5 }) ?? 0.5
+  const abortWindowMs = inputs.duration('abort-window', { default: 5000, minMs: 10, maxMs: 3600000 }) ?? 5000
 
   let kube: KubeFaultTarget | undefined
   if (mode === 'scale-to-zero' && faultRegion) {
@@ -249,7 +276,7 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
   inputs.done()
   return {
     url,
-    configUrl,
+    mesh,
     regions,
     expected,
     rules: parsedRules,
@@ -265,6 +292,9 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
     fault: { mode, region: faultRegion, durationMs, command, restoreCommand, header, kube },
     consecutive,
     restoreTimeoutMs,
+    minHealthyReplicas,
+    abortErrorRate,
+    abortWindowMs,
     dryRun
   }
 }

@@ -1,5 +1,12 @@
-// Prechecks on the ingress's configuration, where it can be read (an Istio-style JSON: route
-// weights, localityLbSetting, outlierDetection, endpoint counts). Pure: config in, findings out.
+// Prechecks on the mesh's own objects (Istio DestinationRules and VirtualServices, as
+// `kubectl get destinationrules,virtualservices -o json` returns them), by Istio's rules:
+//   - localityLbSetting.distribute and .failover together: Istio's validation rejects the rule;
+//   - failover without outlierDetection: istiod turns locality failover off, nothing fails over;
+//   - failing pods without outlierDetection, or a maxEjectionPercent (Istio's default 10) that
+//     cannot eject all the failing region's pods: they keep receiving traffic;
+//   - configured weights (distribute `to`, or route weights) that disagree with the expected split;
+//   - a route split across per-region subsets: separate Envoy clusters, no failover between them.
+// Each finding names the object and the field. Pure: objects in, findings out.
 import type { FaultMode } from './plan.ts'
 
 export interface Finding {
@@ -8,57 +15,120 @@ export interface Finding {
   fix: string
 }
 
-export interface IngressConfigView {
-  routes?: Array<{ region: string; weight: number }>
-  localityLbSetting?: { enabled?: boolean; distribute?: unknown[]; failover?: Array<{ from: string; to: string }> }
-  outlierDetection?: { consecutive5xxErrors?: number; interval?: string; baseEjectionTime?: string; maxEjectionPercent?: number }
-  endpoints?: Record<string, number>
+type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface MeshView {
+  namespace: string
+  destinationRules: Obj[]
+  virtualServices: Obj[]
+  /** running pods per region of the drilled service, where known (for maxEjectionPercent) */
+  pods?: Record<string, number>
 }
 
-export function precheck(cfg: IngressConfigView, expected: Record<string, number>, mode: FaultMode, faultRegion?: string): Finding[] {
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
+
+function fqdn(host: string, ns: string): string {
+  return host.includes('.') ? host : `${host}.${ns}.svc.cluster.local`
+}
+
+function name(kind: string, o: Obj): string {
+  return `${kind} ${o.metadata?.namespace ?? '?'}/${o.metadata?.name ?? '?'}`
+}
+
+/** The region a distribute `to` key or a subset's labels point at. */
+function regionOf(key: string): string {
+  return key.split('/')[0]
+}
+
+function compare(where: string, field: string, weights: Record<string, number>, expected: Record<string, number>, out: Finding[]): void {
+  const total = Object.values(weights).reduce((a, b) => a + b, 0)
+  if (total <= 0) return
+  const off = Object.keys(expected).filter((r) => Math.abs((weights[r] ?? 0) / total - expected[r]) > 1e-6)
+  if (!off.length) return
+  out.push({
+    level: 'error',
+    message: `${where}: ${field} gives ${Object.keys(expected).map((r) => `${r} ${pct((weights[r] ?? 0) / total)}`).join(', ')}; the expected split is ${Object.keys(expected).map((r) => `${r} ${pct(expected[r])}`).join(', ')}`,
+    fix: `set ${field} to the expected weights, or correct input weights`
+  })
+}
+
+export function precheck(mesh: MeshView, expected: Record<string, number>, mode: FaultMode, faultRegion?: string): Finding[] {
   const out: Finding[] = []
-  const lb = cfg.localityLbSetting ?? {}
-  const hasDistribute = Array.isArray(lb.distribute) && lb.distribute.length > 0
-  const hasFailover = Array.isArray(lb.failover) && lb.failover.length > 0
-  if (hasDistribute && hasFailover) {
-    out.push({ level: 'error', message: 'the ingress sets both localityLbSetting.distribute and .failover', fix: 'they are mutually exclusive: keep failover and do the weighted split with route weights' })
-  }
-  const routes = new Map((cfg.routes ?? []).map((r) => [r.region, r.weight]))
-  if (routes.size) {
-    const total = [...routes.values()].reduce((a, b) => a + b, 0)
-    for (const [r, p] of Object.entries(expected)) {
-      const w = routes.get(r)
-      if (w === undefined) out.push({ level: 'error', message: `the ingress has no route to region ${r} (expected share ${(p * 100).toFixed(1)}%)`, fix: `add a route for ${r} or correct input weights` })
-      else if (w === 0 && p > 0) out.push({ level: 'error', message: `region ${r} has weight 0 at the ingress: it never gets traffic (expected ${(p * 100).toFixed(1)}%)`, fix: `give ${r} a weight, or set its expected weight to 0` })
-      else if (w > 0 && p === 0) out.push({ level: 'error', message: `region ${r} has weight ${w} at the ingress but expected share 0`, fix: 'align input weights with the ingress routes' })
-      else if (total > 0 && Math.abs(w / total - p) > 1e-6) {
-        out.push({ level: 'warning', message: `the ingress routes ${((w / total) * 100).toFixed(1)}% to ${r}, the expected share is ${(p * 100).toFixed(1)}%`, fix: 'the split check will decide; align the weights if the difference is not intended' })
+  const failing = mode === 'failing-pods'
+  // The VirtualService routes decide which hosts (and subsets) carry the traffic.
+  const hosts = new Set<string>()
+  for (const vs of mesh.virtualServices) {
+    const ns = String(vs.metadata?.namespace ?? mesh.namespace)
+    ;((vs.spec?.http ?? []) as Obj[]).forEach((http, i) => {
+      const route = (http.route ?? []) as Obj[]
+      for (const r of route) hosts.add(fqdn(String(r.destination?.host ?? ''), ns))
+      const subsets = route.filter((r) => r.destination?.subset)
+      if (route.length > 1 && subsets.length > 1) {
+        const field = `spec.http[${i}].route`
+        const weights: Record<string, number> = {}
+        const dr = mesh.destinationRules.find((d) => fqdn(String(d.spec?.host ?? ''), String(d.metadata?.namespace ?? ns)) === fqdn(String(subsets[0].destination.host), ns))
+        for (const r of route) {
+          const labels = ((dr?.spec?.subsets ?? []) as Obj[]).find((s) => s.name === r.destination?.subset)?.labels ?? {}
+          const region = String(labels['topology.kubernetes.io/region'] ?? labels.region ?? r.destination?.subset)
+          weights[region] = (weights[region] ?? 0) + Number(r.weight ?? 0)
+        }
+        compare(name('VirtualService', vs), `${field}[].weight`, weights, expected, out)
+        if (mode !== 'none') {
+          out.push({
+            level: 'error',
+            message: `${name('VirtualService', vs)}: ${field} splits traffic across subsets ${subsets.map((r) => r.destination.subset).join(', ')}: each subset is its own Envoy cluster, so traffic for ${faultRegion ?? 'a failed region'} does not fail over to the others`,
+            fix: 'route to the service without subsets and do the weighted split with the DestinationRule localityLbSetting.distribute'
+          })
+        }
       }
-    }
+    })
   }
-  if (mode !== 'none') {
-    const od = cfg.outlierDetection
-    if (!od) {
-      out.push({ level: 'error', message: 'the ingress has no outlierDetection: locality failover is not active without it', fix: 'configure outlierDetection (e.g. consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 1m)' })
+  const rules = mesh.destinationRules.filter((d) => !hosts.size || hosts.has(fqdn(String(d.spec?.host ?? ''), String(d.metadata?.namespace ?? mesh.namespace))))
+  if (!rules.length && mode !== 'none') {
+    out.push({
+      level: 'error',
+      message: `no DestinationRule in namespace ${mesh.namespace} for ${[...hosts].join(', ') || 'the routed service'}: no outlier detection, nothing marks a failed region's pods unhealthy`,
+      fix: 'add a DestinationRule with trafficPolicy.outlierDetection (and localityLbSetting)'
+    })
+  }
+  for (const dr of rules) {
+    const n = name('DestinationRule', dr)
+    const tp = (dr.spec?.trafficPolicy ?? {}) as Obj
+    const lb = (tp.loadBalancer?.localityLbSetting ?? {}) as Obj
+    const distribute = (lb.distribute ?? []) as Obj[]
+    const failover = (lb.failover ?? []) as Obj[]
+    const od = tp.outlierDetection as Obj | undefined
+    const base = 'spec.trafficPolicy.loadBalancer.localityLbSetting'
+    if (distribute.length && failover.length) {
+      out.push({ level: 'error', message: `${n}: ${base} sets both distribute and failover; Istio rejects the rule`, fix: 'keep one: distribute for a weighted split that also fails over, failover for nearest-region routing' })
     }
-    if (faultRegion && !hasFailover) {
-      out.push({ level: 'error', message: `no localityLbSetting.failover: traffic for ${faultRegion} has nowhere to go when it fails`, fix: `add failover: [{ from: ${faultRegion}, to: <another region> }]` })
-    } else if (faultRegion && hasFailover && !lb.failover!.some((f) => f.from === faultRegion)) {
-      out.push({ level: 'error', message: `no failover entry from ${faultRegion}`, fix: `add { from: ${faultRegion}, to: <another region> }` })
+    if (failover.length && !od) {
+      out.push({ level: 'error', message: `${n}: ${base}.failover without spec.trafficPolicy.outlierDetection: istiod leaves locality failover off, so nothing fails over`, fix: 'add outlierDetection (e.g. consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s)' })
     }
-    if (mode === 'failing-pods' && od && faultRegion && cfg.endpoints) {
-      const total = Object.values(cfg.endpoints).reduce((a, b) => a + b, 0)
-      const mine = cfg.endpoints[faultRegion] ?? 0
+    if (failing && !od && !failover.length) {
+      out.push({ level: 'error', message: `${n}: no spec.trafficPolicy.outlierDetection: failing pods are never ejected and keep receiving traffic`, fix: 'add outlierDetection (consecutive5xxErrors, interval, baseEjectionTime, maxEjectionPercent)' })
+    }
+    if (failing && od && faultRegion && mesh.pods) {
+      const total = Object.values(mesh.pods).reduce((a, b) => a + b, 0)
+      const mine = mesh.pods[faultRegion] ?? 0
       const max = od.maxEjectionPercent ?? 10
-      const allowed = Math.floor((max * total) / 100 + 1e-9)
-      if (allowed < mine) {
+      // Envoy ejects while ejected/total stays within the percentage, and always at least one host
+      const allowed = Math.max(1, Math.floor((max * total) / 100 + 1e-9))
+      if (total > 0 && allowed < mine) {
         out.push({
           level: 'error',
-          message: `maxEjectionPercent ${max} lets outlier detection eject ${allowed} of ${total} endpoints, but ${faultRegion} has ${mine}: its failing pods would keep receiving traffic`,
-          fix: `raise maxEjectionPercent to at least ${Math.ceil((mine * 100) / total)} (Istio's default is 10)`
+          message: `${n}: spec.trafficPolicy.outlierDetection.maxEjectionPercent ${od.maxEjectionPercent ?? 'unset (Istio default 10)'} lets Envoy eject ${allowed} of ${total} pods, but ${faultRegion} has ${mine}: its failing pods would keep receiving traffic`,
+          fix: `raise maxEjectionPercent to at least ${Math.ceil((mine * 100) / total)}`
         })
       }
     }
+    if (distribute.length) {
+      const rule = distribute[0]
+      const weights: Record<string, number> = {}
+      for (const [k, w] of Object.entries((rule.to ?? {}) as Record<string, number>)) weights[regionOf(k)] = (weights[regionOf(k)] ?? 0) + Number(w)
+      compare(n, `${base}.distribute[0].to`, weights, expected, out)
+    }
   }
-  return out
+  // one error per mistake: a region without weight is already covered by the weight comparison
+  return out.filter((f, i) => out.findIndex((g) => g.message === f.message) === i)
 }

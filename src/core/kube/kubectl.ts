@@ -3,8 +3,17 @@
 // `-o json`; secrets are registered before anything else sees them; anything secret travels on
 // stdin, never in argv.
 import { ActionError } from '../errors.ts'
-import { run, type RunOptions, type RunResult } from '../exec.ts'
+import { CommandError, run, type RunOptions, type RunResult } from '../exec.ts'
+import { describePermission, forbiddenPermission } from './permissions.ts'
 import { registerSecret } from '../secrets.ts'
+
+/** What Kubectl needs to run against a cluster it opened by itself (AKS: see aks.ts). */
+export interface KubeSession {
+  kubeconfig: string
+  env: Record<string, string>
+  /** Called before every kubectl call (keeps the token file fresh). */
+  beforeCall?: () => Promise<void>
+}
 
 export interface KubeTarget {
   /** kubeconfig context (`--context`); empty = the kubeconfig's current context. */
@@ -15,6 +24,10 @@ export interface KubeTarget {
   bin?: string
   /** A name for messages ("region eastus"). */
   label?: string
+  /** Opens the cluster on the first call (AKS: kubeconfig from ARM, kubelogin env); overrides kubeconfig. */
+  session?: () => Promise<KubeSession>
+  /** Identifies the cluster when there is no context/kubeconfig to compare (the AKS resource). */
+  cluster?: string
 }
 
 export type KubeObject = {
@@ -49,6 +62,7 @@ export class KubeError extends ActionError {}
 export class Kubectl {
   readonly target: KubeTarget
   readonly bin: string
+  private opened: Promise<KubeSession> | undefined
   constructor(target: KubeTarget = {}) {
     this.target = target
     this.bin = target.bin || 'kubectl'
@@ -67,8 +81,25 @@ export class Kubectl {
     return f
   }
 
-  run(args: string[], namespace?: string, o: RunOptions = {}): Promise<RunResult> {
-    return run(this.bin, [...this.flags(namespace), ...args], o)
+  async run(args: string[], namespace?: string, o: RunOptions = {}): Promise<RunResult> {
+    try {
+      if (!this.target.session) return await run(this.bin, [...this.flags(namespace), ...args], o)
+      this.opened ??= this.target.session()
+      const s = await this.opened
+      await s.beforeCall?.()
+      const flags = ['--kubeconfig', s.kubeconfig, ...this.flags(namespace).filter((_, i, a) => a[i] !== '--kubeconfig' && a[i - 1] !== '--kubeconfig')]
+      return await run(this.bin, [...flags, ...args], { ...o, env: { ...s.env, ...o.env } })
+    } catch (e) {
+      const denied = e instanceof CommandError ? forbiddenError(this.label, e.result.stderr) : undefined
+      throw denied ?? e
+    }
+  }
+
+  /** Same cluster as another Kubectl (same context and kubeconfig, or the same AKS resource). */
+  sameCluster(other: Kubectl): boolean {
+    const a = this.target
+    const b = other.target
+    return this === other || (a.context === b.context && a.kubeconfig === b.kubeconfig && a.cluster === b.cluster)
   }
 
   /** `kubectl get ... -o json`, parsed; undefined when the object does not exist. */
@@ -76,7 +107,7 @@ export class Kubectl {
     const res = await this.run(['get', ...args, '-o', 'json'], namespace, { allowFailure: true, quiet: o.quiet })
     if (res.code !== 0) {
       if (isNotFound(res.stderr)) return undefined
-      throw new KubeError(`kubectl get ${args.join(' ')} failed on ${this.label}: ${firstLine(res.stderr) || `exit ${res.code}`}`, hintFor(res.stderr))
+      throw forbiddenError(this.label, res.stderr) ?? new KubeError(`kubectl get ${args.join(' ')} failed on ${this.label}: ${firstLine(res.stderr) || `exit ${res.code}`}`, hintFor(res.stderr))
     }
     try {
       return JSON.parse(res.stdout) as T
@@ -96,13 +127,14 @@ export class Kubectl {
 
   /**
    * Reads a secret and registers every decoded value (and its base64) as a secret before
-   * returning, except the keys listed in `publicKeys` (usernames, certificates).
+   * returning, except the keys `publicKeys` lists or accepts (usernames, certificates).
    */
-  async getSecret(namespace: string, name: string, publicKeys: string[] = []): Promise<Secret | undefined> {
+  async getSecret(namespace: string, name: string, publicKeys: string[] | ((key: string) => boolean) = []): Promise<Secret | undefined> {
+    const isPublic = typeof publicKeys === 'function' ? publicKeys : (k: string): boolean => publicKeys.includes(k)
     const res = await this.run(['get', 'secret', name, '-o', 'json'], namespace, { allowFailure: true })
     if (res.code !== 0) {
       if (isNotFound(res.stderr)) return undefined
-      throw new KubeError(`kubectl get secret ${name} -n ${namespace} failed on ${this.label}: ${firstLine(res.stderr)}`, hintFor(res.stderr))
+      throw forbiddenError(this.label, res.stderr) ?? new KubeError(`kubectl get secret ${name} -n ${namespace} failed on ${this.label}: ${firstLine(res.stderr)}`, hintFor(res.stderr))
     }
     let s: Secret
     try {
@@ -111,7 +143,7 @@ export class Kubectl {
       throw new KubeError(`kubectl get secret ${name} on ${this.label} did not print JSON`)
     }
     for (const [k, v] of Object.entries(s.data ?? {})) {
-      if (publicKeys.includes(k)) continue
+      if (isPublic(k)) continue
       registerSecret(v)
       registerSecret(Buffer.from(v, 'base64').toString('utf8'))
     }
@@ -163,6 +195,16 @@ export function inNamespace<T extends KubeObject>(obj: T, namespace?: string): T
 
 const isNotFound = (stderr: string): boolean => /\(NotFound\)|not found/i.test(stderr)
 const firstLine = (s: string): string => s.trim().split('\n')[0] ?? ''
+
+/** An RBAC denial turned into an error naming the missing permission. */
+export function forbiddenError(label: string, stderr: string): KubeError | undefined {
+  const x = forbiddenPermission(stderr)
+  if (!x) return undefined
+  return new KubeError(
+    `the API server of ${label} refused: the identity lacks the permission to ${describePermission(x)}`,
+    "grant it in the identity's Role / ClusterRole (README, 'AKS with Entra ID', docs/rbac/<action>.yaml) and re-run"
+  )
+}
 
 function hintFor(stderr: string): string | undefined {
   if (/context .* does not exist|no context exists/i.test(stderr)) return 'check the kube context name (topology regions.<r>.kube.context or the context input)'

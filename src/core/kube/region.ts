@@ -1,23 +1,49 @@
 // Reading "where a region's Cassandra pods are" from inputs with topology fallbacks: the kube
 // context / kubeconfig of a region, the namespace, the pod selector and container.
-import type { InputReader } from '../inputs.ts'
+import { fallback, type InputReader } from '../inputs.ts'
 import { rules } from '../patterns.ts'
-import type { Region, Topology } from '../topology.ts'
+import { fromRegion, type Region, type Topology } from '../topology.ts'
+import { readAzureInputs, type AzureInputs } from '../azure/settings.ts'
 import { Kubectl, type PodInfo, sortPods } from './kubectl.ts'
+import { aksProblems, aksSession } from './aks.ts'
 import { ActionError } from '../errors.ts'
 
-const fb = <T>(from: string, value: T | undefined) => ({ from, value })
 
-/** `<role>-context` and `<role>-kubeconfig` inputs, falling back to regions.<r>.kube.*. */
-export function readKube(inputs: InputReader, role: string, region: Region | undefined, bin?: string): Kubectl {
-  const at = (f: string): string => `topology regions.${region?.name}.kube.${f}`
-  const context = inputs.string(`${role}-context`, { pattern: rules.kubeContext.re, accepted: rules.kubeContext.accepted, fallback: fb(at('context'), region?.kube.context) })
-  const kubeconfig = inputs.string(`${role}-kubeconfig`, { accepted: 'the path of a kubeconfig file', fallback: fb(at('kubeconfig'), region?.kube.kubeconfig) })
-  return new Kubectl({ context, kubeconfig, bin, label: region ? `region ${region.name}${context ? ` (context ${context})` : ''}` : context ? `context ${context}` : `${role} cluster` })
+// One reading of the Azure inputs per reader: source and target share them, and a bad input is
+// reported once.
+const azureRead = new WeakMap<InputReader, AzureInputs>()
+function azureInputsOnce(inputs: InputReader, topology: Topology | undefined, at: string): AzureInputs {
+  let a = azureRead.get(inputs)
+  if (!a) {
+    a = readAzureInputs(inputs, topology)
+    azureRead.set(inputs, a)
+    for (const p of aksProblems(a, at)) inputs.fail(p)
+  }
+  return a
+}
+
+/**
+ * `<role>-context` and `<role>-kubeconfig` inputs; when both are empty and the region has
+ * `aks:`, the cluster is reached through ARM and kubelogin (see aks.ts); else regions.<r>.kube.*.
+ */
+export function readKube(inputs: InputReader, role: string, region: Region | undefined, o: { topology?: Topology; bin?: string } = {}): Kubectl {
+  const aks = region?.aks
+  const context = inputs.string(`${role}-context`, { pattern: rules.kubeContext.re, accepted: rules.kubeContext.accepted, fallback: fromRegion(region, 'kube.context', aks ? undefined : region?.kube.context) })
+  const kubeconfig = inputs.string(`${role}-kubeconfig`, { accepted: 'the path of a kubeconfig file', fallback: fromRegion(region, 'kube.kubeconfig', aks ? undefined : region?.kube.kubeconfig) })
+  if (aks && region && context === undefined && kubeconfig === undefined) {
+    const where = `topology regions.${region.name}.aks`
+    return new Kubectl({
+      bin: o.bin,
+      label: `region ${region.name} (AKS ${aks.name})`,
+      cluster: `/subscriptions/${aks.subscription}/resourceGroups/${aks.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${aks.name}`.toLowerCase(),
+      session: aksSession(aks, azureInputsOnce(inputs, o.topology, where), where)
+    })
+  }
+  return new Kubectl({ context, kubeconfig, bin: o.bin, label: region ? `region ${region.name}${context ? ` (context ${context})` : ''}` : context ? `context ${context}` : `${role} cluster` })
 }
 
 export function readNamespace(inputs: InputReader, topo: Topology | undefined, input = 'namespace'): string {
-  return inputs.requiredString(input, { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fb('topology cassandra.namespace', topo?.cassandra.namespace), default: 'apigee' })
+  return inputs.requiredString(input, { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fallback('topology cassandra.namespace', topo?.cassandra.namespace), default: 'apigee' })
 }
 
 /** The Cassandra pods of a region (statefulset order); fails clearly when there are none. */

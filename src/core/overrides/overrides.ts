@@ -1,6 +1,6 @@
 // The Apigee hybrid overrides file, edited with the `yaml` Document API so every other key, the
 // order and the comments survive: set / remove cassandra.multiRegionSeedHost, datacenter,
-// rack, hostNetwork; read what preflight compares between regions.
+// rack, hostNetwork, k8sCluster.name / region; read what preflight compares between regions.
 import { existsSync, readFileSync } from 'node:fs'
 import YAML, { isMap, isScalar, type Document } from 'yaml'
 import { ActionError } from '../errors.ts'
@@ -11,6 +11,12 @@ export interface CassandraSettings {
   rack?: string
   hostNetwork?: boolean
   multiRegionSeedHost?: string
+}
+
+/** The cluster a region's runtime registers as (Apigee's k8sCluster block). */
+export interface K8sCluster {
+  name?: string
+  region?: string
 }
 
 export class Overrides {
@@ -74,6 +80,20 @@ export class Overrides {
     }
   }
 
+  get k8sCluster(): K8sCluster {
+    return { name: this.str(['k8sCluster', 'name']), region: this.str(['k8sCluster', 'region']) }
+  }
+
+  /** Sets k8sCluster.name / region (those given); returns the keys changed. */
+  setK8sCluster(k: K8sCluster): string[] {
+    const changed: string[] = []
+    for (const key of ['name', 'region'] as const) {
+      const v = k[key]
+      if (v !== undefined && this.setIn(['k8sCluster', key], v)) changed.push(`k8sCluster.${key}`)
+    }
+    return changed
+  }
+
   /** Sets a value, keeping the comments of an existing scalar (its node is updated in place). */
   setIn(path: string[], value: string | boolean): boolean {
     const n = this.doc.getIn(path, true)
@@ -110,4 +130,19 @@ export class Overrides {
   toString(): string {
     return this.doc.toString()
   }
+}
+
+/**
+ * The refusal for a new region's overrides that would register as another region's cluster:
+ * its k8sCluster (name and region) equals the one of an existing region's file.
+ */
+export function k8sClusterClash(target: Overrides, others: Overrides[], fix: string): ActionError | undefined {
+  const t = target.k8sCluster
+  if (t.name === undefined) return undefined
+  const same = others.find((o) => o.path !== target.path && o.k8sCluster.name === t.name && o.k8sCluster.region === t.region)
+  if (!same) return undefined
+  return new ActionError(
+    `overrides ${target.path}: k8sCluster (name '${t.name}', region '${t.region ?? '(unset)'}') equals the k8sCluster of ${same.path}: the new cluster would register as that region's`,
+    fix
+  )
 }
