@@ -189,6 +189,9 @@ describe('verify-failover drills', () => {
       const post = await startStep('verify-failover', 'post', inputs, { env: drill.env, state: main.state }).done
       expect({ what, post: post.code }).toEqual({ what, post: 0 })
       await settled(drill, 'eastus', 2)
+      // The lock was given back on the way out (the next run of another workflow may go).
+      const lease = drill.clusters.eastus.get('leases', NS, 'mr-actions-lock') as { spec?: { holderIdentity?: string } } | undefined
+      expect({ what, holder: lease?.spec?.holderIdentity }).toEqual({ what, holder: undefined })
       expect({ what, ...drill.replicas('eastus') }).toEqual({ what, spec: 2, annotation: undefined, running: 2 })
     }
     // The signal landed while the drill ran (not after it ended) at least 5 times...

@@ -10,7 +10,9 @@ import type { Credentials } from '../../core/cassandra/nodetool.ts'
 import type { K8sCluster } from '../../core/overrides/overrides.ts'
 
 export interface SeedConfig {
-  mode: 'configure' | 'finalize'
+  mode: 'configure' | 'finalize' | 'forget'
+  /** mode forget: the retired region's addresses to drop from the other regions' multiRegionSeedHost. */
+  forgetHosts: string[]
   source: Kubectl
   target: Kubectl
   namespace: string
@@ -49,7 +51,7 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
   const { topology: topo } = readTopologyInput(inputs)
   const source = readRegionInput(inputs, topo, 'source-region')
   const target = readRegionInput(inputs, topo, 'target-region')
-  const mode = inputs.choice('mode', ['configure', 'finalize'] as const, { default: 'configure' }) ?? 'configure'
+  const mode = inputs.choice('mode', ['configure', 'finalize', 'forget'] as const, { default: 'configure' }) ?? 'configure'
   const namespace = readNamespace(inputs, topo)
   const targetNamespace = inputs.string('target-namespace', { pattern: rules.kubeName.re, accepted: rules.kubeName.accepted, fallback: fromRegion(target, 'kube.namespace', target?.kube.namespace) }) ?? namespace
   const jmxPassword = inputs.string('jmx-password')
@@ -60,13 +62,17 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
   const topoExisting = topo ? Object.values(topo.regions).filter((r) => r.name !== target?.name && r.cassandra.overrides).map((r) => r.cassandra.overrides!) : []
   const sourceFirst = source?.cassandra.overrides ? [source.cassandra.overrides, ...topoExisting.filter((p) => p !== source.cassandra.overrides)] : topoExisting
   const existingOverrides = inputs.list('existing-overrides', { fallback: fallback('topology regions.<existing>.cassandra.overrides', sourceFirst.length ? sourceFirst : undefined) })
-  const targetOverrides = inputs.requiredString('target-overrides', { fallback: fromRegion(target, 'cassandra.overrides', target?.cassandra.overrides), accepted: 'the path of the new region overrides file' })
+  const forgetHosts = inputs.list('forget-hosts', { item: /^[0-9A-Za-z.:-]+$/, accepted: "the retired region's node addresses, comma-separated" })
+  if (mode === 'forget' && forgetHosts.length === 0) inputs.fail(new ActionError("input 'forget-hosts' is required in mode 'forget'", "list the retired region's Cassandra node addresses (kubectl get pods -o wide in that region, before it is deleted)"))
+  if (mode === 'forget' && existingOverrides.length === 0 && !inputs.topologyUnreadable) inputs.fail(new ActionError("input 'existing-overrides' is required in mode 'forget' (no other region in the topology names an overrides file)", 'list the overrides files of the regions that stay'))
+  const targetOverrides = mode === 'forget' ? '' : inputs.requiredString('target-overrides', { fallback: fromRegion(target, 'cassandra.overrides', target?.cassandra.overrides), accepted: 'the path of the new region overrides file' })
   if (mode === 'configure' && existingOverrides.length === 0 && !inputs.topologyUnreadable) {
     inputs.fail(new ActionError("input 'existing-overrides' is required (no existing region in the topology names an overrides file)", 'list the overrides files of the existing regions, the source region first'))
   }
   const targetKube = readKube(inputs, 'target', target, { topology: topo })
   const cfg: SeedConfig = {
     mode,
+    forgetHosts,
     source: readKube(inputs, 'source', source, { topology: topo }),
     target: targetKube,
     namespace,

@@ -7,6 +7,8 @@
 //      new region's overrides (k8sCluster, multiRegionSeedHost, datacenter, rack, hostNetwork), comments kept.
 //   4. Copy the namespace and the CA secret to the new cluster; verify the CA fingerprints match.
 // mode finalize: remove multiRegionSeedHost again and run the caller's re-apply command.
+// mode forget (a region's decommission): drop the retired region's addresses from the other
+// regions' multiRegionSeedHost, re-applying each file that changed.
 import { resolve as resolvePath } from 'node:path'
 import * as core from '@actions/core'
 import { existsSync, writeFileSync } from 'node:fs'
@@ -27,6 +29,7 @@ export async function run(): Promise<void> {
   await runAction('configure-seed-host', async ({ inputs, report }) => {
     const cfg = readSeedInputs(inputs)
     if (cfg.mode === 'finalize') return finalize(cfg, report)
+    if (cfg.mode === 'forget') return forget(cfg, report)
     core.info(`configure-seed-host: new datacenter '${cfg.targetDc}' rack '${cfg.targetRack}' -> ${cfg.targetOverrides}${cfg.dryRun ? ', dry run' : ''}`)
 
     // 1. Read everything first.
@@ -171,4 +174,33 @@ async function finalize(cfg: SeedConfig, report: Report): Promise<void> {
     report.note(had ? `Removed the seed host from ${cfg.targetOverrides}. **Re-apply that file** (no reapply-command was given).` : 'No seed host in the overrides: nothing to do.')
     if (!had) report.status = 'unchanged'
   }
+}
+
+async function forget(cfg: SeedConfig, report: Report): Promise<void> {
+  const gone = new Set(cfg.forgetHosts)
+  const changed: string[] = []
+  const rows: string[][] = []
+  for (const path of cfg.existingOverrides) {
+    const o = Overrides.load(path, 'existing overrides file')
+    const had = (o.cassandra.multiRegionSeedHost ?? '').split(',').map((h) => h.trim()).filter(Boolean)
+    const keep = had.filter((h) => !gone.has(h))
+    rows.push([path, had.join(',') || '(none)', keep.length === had.length ? 'unchanged' : keep.join(',') || '(removed)'])
+    if (keep.length === had.length) continue
+    changed.push(path)
+    if (cfg.dryRun) continue
+    if (keep.length) o.setIn(['cassandra', 'multiRegionSeedHost'], keep.join(','))
+    else o.removeSeed()
+    writeFileSync(path, o.toString())
+    if (cfg.reapplyCommand) await runCommand('sh', ['-c', cfg.reapplyCommand], { echoOutput: true, env: { MR_OVERRIDES: resolvePath(path) } })
+  }
+  core.info(`configure-seed-host forget ${cfg.forgetHosts.join(', ')}:\n${textTable(['overrides', 'multiRegionSeedHost', 'after'], rows)}`)
+  report.table('Seed hosts of the regions that stay', ['overrides', 'multiRegionSeedHost', 'after'], rows)
+  report.output('changes', cfg.dryRun ? 0 : changed.length)
+  if (!changed.length) {
+    report.status = 'unchanged'
+    report.note('No overrides file names a retired address: nothing to do.')
+  } else if (cfg.dryRun) {
+    report.status = 'planned'
+    report.note(`Dry run: ${changed.length} overrides file(s) would change.`)
+  } else report.note(`${changed.length} overrides file(s) no longer name the retired addresses${cfg.reapplyCommand ? ' and were re-applied' : ': **re-apply them**'}.`)
 }
