@@ -32,7 +32,11 @@ cassandra:
   replicaCount: 2
 `
 
-d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassandra', () => {
+// MR_KUBE_MODE=aks: the same chain with the clusters reached as AKS with Entra ID (ARM kubeconfig,
+// real kubelogin, Entra tokens, the RBAC of docs/rbac enforced); default: kubeconfig contexts.
+const AKS = process.env.MR_KUBE_MODE === 'aks'
+
+d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassandra${AKS ? ' (AKS with Entra ID)' : ''}`, () => {
   let release: () => void
   let w: MiniWorld
   let scanner: ReturnType<typeof argvScanner>
@@ -41,13 +45,13 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
   let west: string
 
   const run = async (name: 'configure-seed-host' | 'expand-keyspaces', inputs: Record<string, string>): Promise<StepResult> => {
-    const r = await runAction(name, { 'source-kubeconfig': w.kubeconfig, 'source-context': 'region-source', ...inputs }, { env: w.env, cwd: w.dir })
+    const r = await runAction(name, { ...w.kubeInputs('source'), ...inputs }, { env: w.env, cwd: w.dir })
     steps.push(r)
     if (process.env.MR_DEBUG) console.log(r.stdout, r.stderr)
     return r
   }
   const seed = (inputs: Record<string, string>) =>
-    run('configure-seed-host', { 'target-kubeconfig': w.kubeconfig, 'target-context': 'region-target', 'existing-overrides': east, 'target-overrides': west, 'target-datacenter': TGT, ...inputs })
+    run('configure-seed-host', { ...w.kubeInputs('target'), 'existing-overrides': east, 'target-overrides': west, 'target-datacenter': TGT, ...inputs })
   const expand = (inputs: Record<string, string>) => run('expand-keyspaces', { 'source-datacenter': SRC, 'target-datacenter': TGT, ...inputs })
   const replication = async (): Promise<Record<string, Record<string, string>>> => {
     const rows = await w.cluster.selectJson<{ keyspace_name: string; replication: Record<string, string> }>(`${SRC}-0`, 'SELECT JSON keyspace_name, replication FROM system_schema.keyspaces')
@@ -65,7 +69,7 @@ d('configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     ensureBundles(['configure-seed-host', 'expand-keyspaces'])
     release = await lockSandbox()
     try {
-      w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 2, racks: ['ra-1', 'ra-2'] })
+      w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 2, racks: ['ra-1', 'ra-2'], aks: AKS })
     } catch (e) {
       release()
       throw e

@@ -6,7 +6,7 @@
 // configure-seed-host wrote (seed host, datacenter, rack) and refuses a CA that differs.
 // Everything runs under /tmp/sandbox.lock (the Cassandra addresses are fixed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +16,8 @@ import { CassandraCluster } from '../../../sandbox/cassandra/cluster.ts'
 import { apigeeUsers, createApigeeRoles, credentialsSecretData } from '../../../sandbox/datastore-creds.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
 import type { StepResult } from '../../../sandbox/runner.ts'
+import { startArmDouble, type ArmDouble } from '../../../sandbox/arm/server.ts'
+import { AKS_SERVER_APP_ID } from '../../../sandbox/arm/entra.ts'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const BIN = join(ROOT, '.cache/bin')
@@ -74,7 +76,22 @@ export interface MiniWorld {
   /** namespace apigee + the credentials secret + pods for dc's nodes, as an installed region has */
   addRegion(kube: KubeCluster, dc: string): void
   installRegion(overridesPath: string, count?: number): Promise<void>
+  /** AKS mode: the ARM/Entra/GitHub OIDC doubles the clusters trust */
+  arm?: ArmDouble
+  /** The inputs that point an action at a region's cluster: context + kubeconfig, or (AKS mode) topology + region + the Azure sign-in */
+  kubeInputs(role: 'source' | 'target'): Record<string, string>
   close(): Promise<void>
+}
+
+const AKS_SUB = '11111111-1111-4111-8111-111111111111'
+
+/** The RBAC of docs/rbac bound to the identity (its object ID), applied as a cluster admin would. */
+export function applyDocumentedRbac(kube: KubeCluster, file: string, objectId: string): void {
+  for (const doc of YAML.parseAllDocuments(readFileSync(join(ROOT, 'docs/rbac', file), 'utf8'))) {
+    const o = doc.toJS() as { subjects?: { name: string }[] }
+    for (const s of o.subjects ?? []) s.name = objectId
+    kube.apply(o as never)
+  }
 }
 
 function makeCa(dir: string, name: string): { crt: string; key: string } {
@@ -85,15 +102,28 @@ function makeCa(dir: string, name: string): { crt: string; key: string } {
   return { crt: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') }
 }
 
-export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string }): Promise<MiniWorld> {
+export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string; aks?: boolean }): Promise<MiniWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'mr-h-world-'))
   const cluster = new CassandraCluster({ runDir: o.runDir ?? join(dir, 'run'), heapMb: Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 512) })
   const racks = o.racks ?? ['ra-1']
   const users = apigeeUsers(cluster.runDir, 'apigee')
   const specs = Array.from({ length: o.sourceNodes }, (_, i) => cluster.dcSpecs(o.sourceDc, 1, { first: i, rack: racks[i % racks.length], seeds: [cluster.dcSpecs(o.sourceDc, 1)[0].address] })[0])
   cluster.start(specs)
-  const source = await startKubeCluster({ name: 'region-source', tlsDir: join(dir, 'tls'), namespaces: ['apigee', 'cert-manager'] })
-  const target = await startKubeCluster({ name: 'region-target', tlsDir: join(dir, 'tls'), namespaces: ['cert-manager'] })
+  // AKS mode: the clusters accept only Entra tokens (and enforce RBAC); the actions reach them through ARM.
+  const arm = o.aks ? await startArmDouble({ tlsDir: join(dir, 'arm-tls'), tokenLifetimeSec: 60 }) : undefined
+  const entra = arm ? { entra: { issuer: arm.entra.issuer, audience: AKS_SERVER_APP_ID, jwks: () => arm.entra.jwks() } } : {}
+  const source = await startKubeCluster({ name: 'region-source', tlsDir: join(dir, 'tls'), namespaces: ['apigee', 'cert-manager'], ...entra })
+  const target = await startKubeCluster({ name: 'region-target', tlsDir: join(dir, 'tls'), namespaces: ['cert-manager'], ...entra })
+  let topology = ''
+  if (arm) {
+    const objectId = arm.entra.apps.get(arm.clientId)!.objectId
+    for (const [k, files] of [[source, ['expand-keyspaces.yaml', 'configure-seed-host-source.yaml']], [target, ['configure-seed-host-target.yaml']]] as const) {
+      arm.addManagedCluster({ subscription: AKS_SUB, resourceGroup: 'rg-mr', name: k.name, server: k.url, ca: k.ca })
+      for (const f of files) applyDocumentedRbac(k, f, objectId)
+    }
+    topology = join(dir, 'topology-aks.yml')
+    writeFileSync(topology, `regions:\n  source:\n    aks: { subscription: ${AKS_SUB}, resourceGroup: rg-mr, name: region-source }\n  target:\n    aks: { subscription: ${AKS_SUB}, resourceGroup: rg-mr, name: region-target }\n`)
+  }
   const kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), [source, target], { currentContext: 'region-source' })
   const cas = { a: makeCa(join(dir, 'ca'), 'apigee-ca-a'), b: makeCa(join(dir, 'ca'), 'apigee-ca-b') }
   const addDcPods = (kube: KubeCluster, dc: string): void => {
@@ -121,6 +151,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
   } catch (e) {
     await source.close()
     await target.close()
+    await arm?.close()
     await cluster.destroy()
     throw e
   }
@@ -152,7 +183,10 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     kubeconfig,
     sourceDc: o.sourceDc,
     targetDc: o.targetDc,
-    env: { PATH: `${BIN}:${process.env.PATH}` },
+    env: { PATH: `${BIN}:${process.env.PATH}`, ...(arm ? arm.runnerEnv() : {}) },
+    arm,
+    kubeInputs: (role) =>
+      arm ? { topology, [`${role}-region`]: role, ...arm.inputs() } : { [`${role}-kubeconfig`]: kubeconfig, [`${role}-context`]: `region-${role}` },
     ddlPassword: c.ddlPassword,
     jmxPassword: c.jmxPassword,
     caPem: (w) => cas[w],
@@ -173,6 +207,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     async close(): Promise<void> {
       await source.close()
       await target.close()
+      await arm?.close()
       await cluster.destroy()
     }
   }

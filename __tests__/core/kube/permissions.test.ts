@@ -3,7 +3,7 @@
 // send; the permission read back from a real API server's 403 message.
 import { readFileSync } from 'node:fs'
 import YAML from 'yaml'
-import { ACTION_PERMISSIONS, accessReview, DEFAULT_NAMES, describePermission, forbiddenPermission, type Permission } from '../../../src/core/kube/permissions.ts'
+import { ACTION_PERMISSIONS, accessReview, jsonDocuments, DEFAULT_NAMES, describePermission, forbiddenPermission, type Permission } from '../../../src/core/kube/permissions.ts'
 
 interface Grant {
   verb: string
@@ -59,6 +59,9 @@ describe('docs/rbac grants exactly what the actions ask for', () => {
 })
 
 describe('SelfSubjectAccessReview and 403 messages', () => {
+  it('reads the reviews kubectl prints one after another, braces in strings included', () => {
+    expect(jsonDocuments('{"a":{"b":"}{"}}\n{"c":[1,"\\"]"]}\n')).toEqual([{ a: { b: '}{' } }, { c: [1, '"]'] }])
+  })
   it('asks for a subresource as the authorization API spells it', () => {
     expect(accessReview({ verb: 'create', group: '', resource: 'pods/exec', namespace: 'apigee' })).toEqual({
       apiVersion: 'authorization.k8s.io/v1',

@@ -119,6 +119,11 @@ export async function run(): Promise<void> {
         )
       }
       await Promise.all(tasks)
+      // A check that met a 403 reports what the RBAC check already named: one finding per mistake.
+      const lacking = (m: string): string | undefined => /lacks the permission to (.+?)(?: on region .*)?$/.exec(m.split('\n')[0])?.[1]
+      const named = new Set(findings.filter((x) => x.check === 'rbac').map((x) => lacking(x.message)))
+      const repeats = (x: Finding): boolean => x.check !== 'rbac' && lacking(x.message) !== undefined && named.has(lacking(x.message))
+      for (let i = findings.length - 1; i >= 0; i--) if (repeats(findings[i])) findings.splice(i, 1)
       f.kube.sort((a, b) => Number(a.region !== source) - Number(b.region !== source))
     }
 

@@ -19,7 +19,8 @@ interface RestLike {
 
 /** The kubeconfig text (YAML) of the cluster's user credential, kubelogin exec format. */
 export async function listUserKubeconfig(s: AzureSettings, aks: RegionAks, at: string): Promise<string> {
-  const credential = makeCredential(s).credential
+  // No Azure CLI fallback: AKS mode signs in with the federated identity only (the same one kubelogin uses).
+  const credential = makeCredential(s, { cliFallback: false }).credential
   const client = new ContainerServiceClient(credential, aks.subscription, {
     endpoint: s.endpoint,
     credentials: { scopes: [`${(s.endpoint || PUBLIC_ARM).replace(/\/+$/, '')}/.default`] },
@@ -39,6 +40,13 @@ export async function listUserKubeconfig(s: AzureSettings, aks: RegionAks, at: s
         `check ${at}.name, .resourceGroup and .subscription (az aks list -o table shows them), and that the identity can read the cluster`
       )
     }
+    const name = (e as { name?: string })?.name ?? ''
+    if (/^Authentication\w*Error$|^CredentialUnavailableError$|^AggregateAuthenticationError$/.test(name)) {
+      throw new ActionError(
+        `could not sign in to Azure as client ${s.clientId} to ${what}: ${firstLine(r.message)}`,
+        `add a federated credential to that identity whose subject is the one named in the message (repo:ORG/REPO:environment:<environment> for a job in an environment), issuer https://token.actions.githubusercontent.com, audience api://AzureADTokenExchange; check inputs 'client-id' and 'tenant-id'`
+      )
+    }
     if (r?.statusCode === 403) throw new ActionError(`Azure refused to ${what} (403 ${r.code ?? ''}: ${firstLine(r.message)})`, AKS_ARM_HINT)
     throw explain(e, what)
   }
@@ -47,4 +55,4 @@ export async function listUserKubeconfig(s: AzureSettings, aks: RegionAks, at: s
   return Buffer.from(kc.value).toString('utf8')
 }
 
-const firstLine = (m: string | undefined): string => (m ?? '').split('\n')[0].slice(0, 400)
+const firstLine = (m: string | undefined): string => (m ?? '').split('\n').slice(0, 2).join(' ').slice(0, 600)

@@ -39,7 +39,7 @@ export interface CredentialChoice {
  * fresh ID token each time (a cached one expires after minutes), chained with the Azure CLI
  * (azure/login) as the fallback. Without client/tenant: the Azure CLI alone.
  */
-export function makeCredential(s: AzureSettings): CredentialChoice {
+export function makeCredential(s: AzureSettings, o: { cliFallback?: boolean } = {}): CredentialChoice {
   const tls = s.ca ? { tlsOptions: { ca: s.ca } } : {}
   const cli = new AzureCliCredential(s.tenantId ? { tenantId: s.tenantId } : {})
   if (s.tenantId && s.clientId) {
@@ -51,6 +51,7 @@ export function makeCredential(s: AzureSettings): CredentialChoice {
       ...(s.authorityHost ? { authorityHost: s.authorityHost, disableInstanceDiscovery: !/login\.microsoftonline\.com/.test(s.authorityHost) } : {}),
       ...tls
     })
+    if (o.cliFallback === false) return { credential: oidc, description: `OIDC federation (client ${s.clientId}, tenant ${s.tenantId})` }
     return { credential: new ChainedTokenCredential(oidc, cli), description: `OIDC federation (client ${s.clientId}, tenant ${s.tenantId}), then Azure CLI` }
   }
   return { credential: cli, description: 'Azure CLI (azure/login)' }
@@ -114,7 +115,7 @@ export function explain(e: unknown, what: string): Error {
   if (e instanceof ActionError) return e
   const r = e as RestLike
   const name = r?.name ?? ''
-  if (name === 'AuthenticationError' || name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError') {
+  if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError' || name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError') {
     return new ActionError(
       `could not authenticate to Azure while trying to ${what}: ${firstLines(r.message)}`,
       "with OIDC: set inputs client-id and tenant-id, give the job 'permissions: id-token: write', and add a federated credential for this repository to the app registration; or run azure/login before this step"

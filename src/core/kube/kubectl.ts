@@ -90,9 +90,18 @@ export class Kubectl {
       const flags = ['--kubeconfig', s.kubeconfig, ...this.flags(namespace).filter((_, i, a) => a[i] !== '--kubeconfig' && a[i - 1] !== '--kubeconfig')]
       return await run(this.bin, [...flags, ...args], { ...o, env: { ...s.env, ...o.env } })
     } catch (e) {
-      const denied = e instanceof CommandError ? forbiddenError(this.label, e.result.stderr) : undefined
+      const denied = e instanceof CommandError ? (forbiddenError(this.label, e.result.stderr) ?? this.unauthorized(e.result.stderr)) : undefined
       throw denied ?? e
     }
+  }
+
+  /** A 401 in AKS mode: the API server refused the Entra token kubelogin presented. */
+  unauthorized(stderr: string): KubeError | undefined {
+    if (!this.target.session || !/Unauthorized|must be logged in/i.test(stderr)) return undefined
+    return new KubeError(
+      `the API server of ${this.label} refused the Entra ID token kubelogin presented (401 Unauthorized: expired, or issued for another audience or tenant)`,
+      "check input 'tenant-id' (the cluster's Entra tenant) and that the cluster has Entra ID integration (server application 6dae42f8-4368-4678-94ff-3960e28e3630); kubelogin fetches a new token for every call, so an expired one means the runner's clock is off"
+    )
   }
 
   /** Same cluster as another Kubectl (same context and kubeconfig, or the same AKS resource). */

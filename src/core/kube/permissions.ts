@@ -95,9 +95,30 @@ export async function missingPermissions(kube: Kubectl, wanted: Permission[]): P
   if (res.code !== 0) {
     throw new ActionError(`could not ask ${kube.label} which permissions this identity has (SelfSubjectAccessReview): ${res.stderr.trim().split('\n')[0]}`, 'check that the cluster API is reachable and the sign-in works (kubectl auth can-i --list)')
   }
-  const out = JSON.parse(res.stdout) as ReviewList
-  const answers = out.items ?? [out]
+  // kubectl prints each created object on its own (one JSON document after another), or a List
+  const docs = jsonDocuments(res.stdout) as ReviewList[]
+  const answers = docs.length === 1 && docs[0].items ? docs[0].items : docs
+  if (answers.length !== wanted.length) throw new ActionError(`${kube.label} answered ${answers.length} of ${wanted.length} SelfSubjectAccessReviews`)
   return wanted.filter((_, i) => answers[i]?.status?.allowed !== true)
+}
+
+/** Consecutive JSON documents ("{...}{...}" or one per line), parsed in order. */
+export function jsonDocuments(text: string): unknown[] {
+  const out: unknown[] = []
+  let depth = 0
+  let start = -1
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '{' || c === '[') {
+      if (depth++ === 0) start = i
+    } else if ((c === '}' || c === ']') && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)))
+  }
+  return out
 }
 
 /**
