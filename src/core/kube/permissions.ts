@@ -31,11 +31,14 @@ const APIGEE = 'apigee.cloud.google.com'
 /** Reading the Cassandra pods and running cqlsh / nodetool in them with the datastore credentials. */
 const cassandraAccess = (n: Names): Permission[] => [p('list', 'pods', n.namespace), p('create', 'pods/exec', n.namespace), p('get', 'secrets', n.namespace, n.credentialsSecret)]
 
+/** The one-writer lock (lease.ts): read, create, and renew / take over / release by replace. */
+const leaseLock = (n: Names): Permission[] => ['get', 'create', 'update'].map((v) => p(v, 'leases', n.namespace, undefined, 'coordination.k8s.io'))
+
 /** The clusters an action talks to, each with what it needs there. */
 export type ActionPermissions = Record<'source' | 'target', Permission[]>
 
 export const ACTION_PERMISSIONS: Record<string, (n: Names, o?: { crd?: boolean }) => Partial<ActionPermissions>> = {
-  'expand-keyspaces': (n) => ({ source: cassandraAccess(n) }),
+  'expand-keyspaces': (n) => ({ source: [...cassandraAccess(n), ...leaseLock(n)] }),
   'configure-seed-host': (n) => ({
     source: [...cassandraAccess(n), p('get', 'secrets', n.caNamespace, n.caSecret), p('get', 'namespaces', undefined, n.namespace)],
     target: [
@@ -49,7 +52,7 @@ export const ACTION_PERMISSIONS: Record<string, (n: Names, o?: { crd?: boolean }
     ]
   }),
   'rebuild-dc': (n, o = {}) => ({
-    source: cassandraAccess(n),
+    source: [...cassandraAccess(n), ...leaseLock(n)],
     target: [
       ...cassandraAccess(n),
       ...(o.crd
