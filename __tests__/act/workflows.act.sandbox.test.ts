@@ -79,7 +79,7 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
     await gh.start()
     env = { ...sb.env, MR_RESULTS: join(runDir, '..', 'act-test-results'), GITHUB_API_URL: gh.url }
     mkdirSync(env.MR_RESULTS, { recursive: true })
-  }, 1_800_000)
+  }, 3_600_000) // includes waiting for the sandbox lock
 
   afterAll(async () => {
     await gh.stop()
