@@ -5,7 +5,7 @@
 // and act's own artifact server carries the files between jobs. Environment and secrets go
 // through files, never argv. Results come from act's JSON log fields (jobResult), not its wording.
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -188,4 +188,12 @@ export function artifactFiles(run: ActRun, name: string): string | undefined {
     }
   }
   return undefined
+}
+
+/** The first JSON file of artifact `name` (a stage's report), parsed; throws naming the jobs when absent. */
+export function artifactJson(run: ActRun, name: string): Record<string, unknown> {
+  const dir = artifactFiles(run, name)
+  if (!dir) throw new Error(`no artifact ${name}; jobs: ${JSON.stringify(run.jobs)}`)
+  const file = execFileSync('find', [dir, '-name', '*.json'], { encoding: 'utf8' }).trim().split('\n')[0]
+  return JSON.parse(readFileSync(file, 'utf8'))
 }

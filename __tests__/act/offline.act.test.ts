@@ -3,11 +3,10 @@
 // server through the upload-artifact stand-in), and failover-test.yml@v1 called from a scheduled
 // workflow whose ingress does not answer: the test job really runs (it is not skipped because
 // the event is `schedule`), fails, and the issue job opens the issue on the GitHub double.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execFileSync } from 'node:child_process'
-import { ACT, artifactFiles, exportRepo, haveAct, runAct, type ActRun } from '../../sandbox/act.ts'
+import { ACT, artifactJson, exportRepo, haveAct, runAct } from '../../sandbox/act.ts'
 import { ensureBundles } from '../actions/expand-keyspaces/harness.ts'
 import { GitHubDouble } from '../actions/failover-issue/github-double.ts'
 
@@ -34,11 +33,7 @@ d('the workflows under act, offline', () => {
   const results = join(tmp, 'results')
   let lib: string
   const gh = new GitHubDouble('ghs_act_offline_token_0123456789')
-  const report = (run: ActRun, name: string): Record<string, unknown> => {
-    const dir = artifactFiles(run, name)
-    if (!dir) throw new Error(`no artifact ${name}; jobs: ${JSON.stringify(run.jobs)}`)
-    return JSON.parse(readFileSync(execFileSync('find', [dir, '-name', '*.json'], { encoding: 'utf8' }).trim().split('\n')[0], 'utf8'))
-  }
+  const report = artifactJson
 
   beforeAll(async () => {
     ensureBundles(['verify-failover', 'failover-issue'])

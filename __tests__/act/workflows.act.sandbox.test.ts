@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { ACT, artifactFiles, exportRepo, haveAct, runAct, type ActRun } from '../../sandbox/act.ts'
+import { ACT, artifactFiles, artifactJson, exportRepo, haveAct, runAct, type ActRun } from '../../sandbox/act.ts'
 import { ROOT } from '../../sandbox/runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
 import { SERVICE, SOURCE, TARGET, startSandbox, stopSandbox, type Sandbox } from '../../scripts/demo/world.ts'
@@ -54,12 +54,7 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
   }
   const act = (workflow: string, o: Partial<Parameters<typeof runAct>[0]> = {}): Promise<ActRun> =>
     runAct({ workdir: workspace, workflow, event: 'workflow_dispatch', env, repositories: { 'org/mr-actions@v1': lib }, ...o })
-  const report = (run: ActRun, name: string): Record<string, unknown> => {
-    const dir = artifactFiles(run, name)
-    if (!dir) throw new Error(`no artifact ${name}; jobs: ${JSON.stringify(run.jobs)}`)
-    const file = execFileSync('find', [dir, '-name', '*.json'], { encoding: 'utf8' }).trim().split('\n')[0]
-    return JSON.parse(readFileSync(file, 'utf8'))
-  }
+  const report = artifactJson
   const replicas = async (): Promise<Record<string, { spec: number; annotation?: string }>> => {
     const out: Record<string, { spec: number; annotation?: string }> = {}
     for (const r of sb.world.state.regions) {
