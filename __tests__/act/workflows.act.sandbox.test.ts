@@ -5,6 +5,7 @@
 // scheduled workflow. Judged by what the world shows (ring, keyspaces, replicas, the GitHub
 // double's issues), the callers' outputs and the uploaded reports, never by act's wording.
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { ACT, artifactFiles, artifactJson, exportRepo, haveAct, runAct, type ActRun } from '../../sandbox/act.ts'
@@ -23,7 +24,8 @@ const WEIGHTS = `${SOURCE}=50,${TARGET}=50`
 d('the workflows under act, on the sandbox', () => {
   const runDir = join(DEFAULT_RUN_DIR, '..', 'act-test')
   const workspace = join(runDir, '..', 'act-test-caller')
-  const lib = join(runDir, '..', 'act-test-mr-actions')
+  // outside the repository: jest would see the export's package.json as a second package
+  const lib = join(tmpdir(), 'mr-act-test-mr-actions')
   let release: () => void = () => {}
   let sb: Sandbox
   let env: Record<string, string>
