@@ -109,7 +109,10 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
   const cluster = new CassandraCluster({
     runDir: o.runDir ?? join(dir, 'run'),
     heapMb: Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 512),
-    caFor: (spec) => caOf(spec.datacenter === o.sourceDc ? source : target)
+    // The target's own apigee-ca when it has one (the chain test puts another CA there to see the
+    // handshake fail). Tests that start the target's nodes directly skip configure-seed-host, so a
+    // target without any apigee-ca gets what that step would have copied: the source's.
+    caFor: (spec) => (spec.datacenter === o.sourceDc ? caOf(source) : (caOf(target) ?? caOf(source)))
   })
   const racks = o.racks ?? ['ra-1']
   const specs = Array.from({ length: o.sourceNodes }, (_, i) => cluster.dcSpecs(o.sourceDc, 1, { first: i, rack: racks[i % racks.length], seeds: [cluster.dcSpecs(o.sourceDc, 1)[0].address] })[0])
