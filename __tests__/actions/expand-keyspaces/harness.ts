@@ -3,7 +3,8 @@
 // region (sandbox/kube) that the real kubectl talks to, Cassandra pods whose `kubectl exec` runs
 // the real nodetool / cqlsh (and /bin/sh) "inside" that node, the vendor's credentials secret
 // and a CA secret. "Installing the new region" starts its nodes from the overrides file that
-// configure-seed-host wrote (seed host, datacenter, rack) and refuses a CA that differs.
+// configure-seed-host wrote (seed host, datacenter, rack); nodes run with TLS, certificates issued
+// from their cluster's apigee-ca, so a new region with another CA fails Cassandra's handshakes.
 // Everything runs under /tmp/sandbox.lock (the Cassandra addresses are fixed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
@@ -14,6 +15,7 @@ import { ensureBundle } from '../../helpers/bundle.ts'
 import YAML from 'yaml'
 import { CassandraCluster } from '../../../sandbox/cassandra/cluster.ts'
 import { apigeeUsers, createApigeeRoles, credentialsSecretData } from '../../../sandbox/datastore-creds.ts'
+import { cassandraRuntime } from '../../../sandbox/cassandra/version.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
 import type { StepResult } from '../../../sandbox/runner.ts'
 import { startArmDouble, type ArmDouble } from '../../../sandbox/arm/server.ts'
@@ -21,8 +23,10 @@ import { AKS_SERVER_APP_ID } from '../../../sandbox/arm/entra.ts'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const BIN = join(ROOT, '.cache/bin')
-export const haveSandbox = (): boolean =>
-  existsSync(join(BIN, 'kubectl')) && existsSync(join(BIN, 'cqlsh')) && existsSync(join(BIN, 'nodetool')) && existsSync(join(ROOT, '.cache/cassandra/lib')) && readdirSync(join(ROOT, '.cache/cassandra/lib')).some((f) => f.startsWith('cassandra-all-'))
+export const haveSandbox = (): boolean => {
+  const lib = cassandraRuntime().libDir
+  return existsSync(join(BIN, 'kubectl')) && existsSync(join(BIN, 'cqlsh')) && existsSync(join(BIN, 'nodetool')) && existsSync(lib) && readdirSync(lib).some((f) => f.startsWith('cassandra-all-'))
+}
 
 /** Holds /tmp/sandbox.lock until release() (a flock child waiting on our stdin). */
 export async function lockSandbox(): Promise<() => void> {
@@ -104,11 +108,6 @@ function makeCa(dir: string, name: string): { crt: string; key: string } {
 
 export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string; aks?: boolean }): Promise<MiniWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'mr-h-world-'))
-  const cluster = new CassandraCluster({ runDir: o.runDir ?? join(dir, 'run'), heapMb: Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 512) })
-  const racks = o.racks ?? ['ra-1']
-  const users = apigeeUsers(cluster.runDir, 'apigee')
-  const specs = Array.from({ length: o.sourceNodes }, (_, i) => cluster.dcSpecs(o.sourceDc, 1, { first: i, rack: racks[i % racks.length], seeds: [cluster.dcSpecs(o.sourceDc, 1)[0].address] })[0])
-  cluster.start(specs)
   // AKS mode: the clusters accept only Entra tokens (and enforce RBAC); the actions reach them through ARM.
   const arm = o.aks ? await startArmDouble({ tlsDir: join(dir, 'arm-tls'), tokenLifetimeSec: 60 }) : undefined
   const entra = arm ? { entra: { issuer: arm.entra.issuer, audience: AKS_SERVER_APP_ID, jwks: () => arm.entra.jwks() } } : {}
@@ -126,6 +125,30 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
   }
   const kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), [source, target], { currentContext: 'region-source' })
   const cas = { a: makeCa(join(dir, 'ca'), 'apigee-ca-a'), b: makeCa(join(dir, 'ca'), 'apigee-ca-b') }
+  source.apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name: 'apigee-ca', namespace: 'cert-manager', labels: { 'cert-manager.io/certificate-name': 'apigee-ca' } },
+    data: { 'tls.crt': b64(cas.a.crt), 'tls.key': b64(cas.a.key), 'ca.crt': b64(cas.a.crt) }
+  })
+  // TLS as Apigee runs it: a node's certificate is issued, when it starts, from its cluster's apigee-ca
+  const caOf = (kube: KubeCluster): { crt: string; key: string } | undefined => {
+    const d = (kube.get('secrets', 'cert-manager', 'apigee-ca') as { data?: Record<string, string> } | undefined)?.data
+    return d?.['tls.crt'] && d['tls.key'] ? { crt: Buffer.from(d['tls.crt'], 'base64').toString(), key: Buffer.from(d['tls.key'], 'base64').toString() } : undefined
+  }
+  const cluster = new CassandraCluster({
+    runDir: o.runDir ?? join(dir, 'run'),
+    heapMb: Number(process.env.SANDBOX_CASSANDRA_HEAP_MB ?? 512),
+    // The target's own apigee-ca when it has one (the chain test puts another CA there to see the
+    // handshake fail). Tests that start the target's nodes directly skip configure-seed-host, so a
+    // target without any apigee-ca gets what that step would have copied: the source's.
+    caFor: (spec) => (spec.datacenter === o.sourceDc ? caOf(source) : (caOf(target) ?? caOf(source)))
+  })
+  const racks = o.racks ?? ['ra-1']
+  const specs = Array.from({ length: o.sourceNodes }, (_, i) => cluster.dcSpecs(o.sourceDc, 1, { first: i, rack: racks[i % racks.length], seeds: [cluster.dcSpecs(o.sourceDc, 1)[0].address] })[0])
+  cluster.start(specs)
+  const users = apigeeUsers(cluster.runDir, 'apigee')
   const addDcPods = (kube: KubeCluster, dc: string): void => {
     cluster
       .nodes()
@@ -168,13 +191,6 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     addDcPods(kube, dc)
   }
   addRegion(source, o.sourceDc)
-  source.apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'kubernetes.io/tls',
-    metadata: { name: 'apigee-ca', namespace: 'cert-manager', labels: { 'cert-manager.io/certificate-name': 'apigee-ca' } },
-    data: { 'tls.crt': b64(cas.a.crt), 'tls.key': b64(cas.a.key), 'ca.crt': b64(cas.a.crt) }
-  })
   return {
     dir,
     cluster,
@@ -196,12 +212,16 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
       const ov = YAML.parse(readFileSync(overridesPath, 'utf8')) as { cassandra?: { multiRegionSeedHost?: string; datacenter?: string; rack?: string } }
       const cas = ov.cassandra ?? {}
       if (!cas.multiRegionSeedHost || !cas.datacenter) throw new Error(`install-region: ${overridesPath} has no multiRegionSeedHost/datacenter`)
-      // mTLS would refuse a different CA: compare the new cluster's apigee-ca with the source's.
-      const ca = (k: KubeCluster) => (k.get('secrets', 'cert-manager', 'apigee-ca') as { data?: Record<string, string> } | undefined)?.data?.['tls.crt']
-      if (ca(target) !== ca(source)) throw new Error('install-region: PKIX path building failed (apigee-ca differs between the clusters)')
+      // certificates from the new cluster's apigee-ca: with another CA than the source's the
+      // handshakes fail for real and waitUp throws Cassandra's own log line (JoinError)
       const specs = cluster.dcSpecs(cas.datacenter, count, { rack: cas.rack ?? 'ra-1', seeds: cas.multiRegionSeedHost.split(',') })
       cluster.start(specs)
-      await cluster.waitUp(specs)
+      try {
+        await cluster.waitUp(specs)
+      } catch (e) {
+        for (const s of specs) await cluster.stop(s.name, 5000)
+        throw e
+      }
       addDcPods(target, cas.datacenter)
     },
     async close(): Promise<void> {
