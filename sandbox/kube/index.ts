@@ -25,6 +25,7 @@ export { localProcessExec, type LocalExecOptions } from './local-exec.ts'
 export type {
   AccessLogEntry,
   ContainerOptions,
+  EntraTokenReview,
   ExecHandler,
   ExecRequest,
   KubeClusterOptions,
