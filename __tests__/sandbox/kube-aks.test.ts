@@ -216,6 +216,33 @@ d('AKS with Entra ID: managedClusters, kubelogin, token validation, RBAC', () =>
     expect((await get(withToken(kube.token))).code).toBe(0)
   })
 
+  it('RBAC semantics: group subjects, ClusterRoleBinding, resourceNames, cluster scope', async () => {
+    const token = arm.entra.mint({ objectId: 'a1b2c3d4-0000-4000-8000-000000000001', audience: AKS_SERVER_APP_ID, groups: ['dba-group'] })
+    const call = (path: string): Promise<{ status: number; json: Record<string, unknown> }> =>
+      new Promise((done, fail) => {
+        const req = request(`${kube.url}${path}`, { ca: kube.ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let t = ''
+          res.on('data', (c: Buffer) => (t += c))
+          res.on('end', () => done({ status: res.statusCode ?? 0, json: JSON.parse(t) as Record<string, unknown> }))
+        })
+        req.on('error', fail)
+        req.end()
+      })
+    kube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' }, stringData: { 'jmx.user': 'jmxuser' } })
+    kube.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'creds-reader' }, rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['apigee-datastore-default-creds'], verbs: ['get'] }] })
+    kube.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'creds-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'creds-reader' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'dba-group' }] })
+    expect((await call('/api/v1/namespaces/apigee/secrets/apigee-datastore-default-creds')).status).toBe(200)
+    const other = await call('/api/v1/namespaces/apigee/secrets/other')
+    expect(other).toEqual({
+      status: 403,
+      json: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403, details: { name: 'other', kind: 'secrets' },
+        message: 'secrets "other" is forbidden: User "a1b2c3d4-0000-4000-8000-000000000001" cannot get resource "secrets" in API group "" in the namespace "apigee"' }
+    })
+    expect((await call('/api/v1/namespaces/apigee/secrets')).json.message).toBe('secrets is forbidden: User "a1b2c3d4-0000-4000-8000-000000000001" cannot list resource "secrets" in API group "" in the namespace "apigee"')
+    expect((await call('/api/v1/nodes')).json.message).toBe('nodes is forbidden: User "a1b2c3d4-0000-4000-8000-000000000001" cannot list resource "nodes" in API group "" at the cluster scope')
+    expect((await call('/version')).status).toBe(200)
+  })
+
   it('a federated credential that does not match the assertion: AADSTS70021 reaches kubectl, the API server sees nothing', async () => {
     const saved = arm.idTokenSubject
     arm.idTokenSubject = 'repo:someone/else:ref:refs/heads/main'

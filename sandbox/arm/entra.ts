@@ -96,7 +96,7 @@ export class EntraDouble {
   }
 
   /** Signs an access token directly (tests: an expired or foreign-audience token). */
-  mint(o: { objectId: string; clientId?: string; audience: string; lifetimeSec?: number; notBeforeSec?: number }): string {
+  mint(o: { objectId: string; clientId?: string; audience: string; lifetimeSec?: number; notBeforeSec?: number; groups?: string[] }): string {
     const now = Math.floor(Date.now() / 1000)
     const iat = now + (o.notBeforeSec ?? 0)
     const exp = iat + (o.lifetimeSec ?? this.tokenLifetimeSec)
@@ -108,6 +108,7 @@ export class EntraDouble {
         nbf: iat,
         exp,
         aio: randomBytes(12).toString('base64url'),
+        ...(o.groups ? { groups: o.groups } : {}),
         appid: o.clientId ?? '',
         appidacr: '2',
         idp: this.issuer,

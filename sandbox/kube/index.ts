@@ -18,13 +18,16 @@
 // configmaps, services, nodes, deployments and statefulsets (+scale), the Apigee CRDs
 // (apigee.cloud.google.com/v1alpha1 ApigeeDatastore, CassandraDataReplication), with get/list
 // (label and field selectors, Table output for `kubectl get`), watch, create, update, patch
-// (strategic merge, JSON merge, JSON patch), delete. Requests need the bearer token.
+// (strategic merge, JSON merge, JSON patch), delete. Requests need the bearer token: the static
+// admin token, or (with `entra`, as AKS with Entra ID) an Entra access token; RBAC is then enforced
+// from the stored rbac.authorization.k8s.io/v1 objects, and SelfSubjectAccessReview is served.
 export { startKubeCluster, type KubeCluster } from './server.ts'
 export { writeKubeconfig, kubeconfigYaml } from './kubeconfig.ts'
 export { localProcessExec, type LocalExecOptions } from './local-exec.ts'
 export type {
   AccessLogEntry,
   ContainerOptions,
+  EntraTokenReview,
   ExecHandler,
   ExecRequest,
   KubeClusterOptions,
