@@ -138,7 +138,9 @@ d('rebuild-dc on the sandbox', () => {
   })
 
   it('killed mid-stream (SIGKILL), a re-run skips the done node, re-attaches to the running one and verifies while writes and TTLs go on', async () => {
-    const step = startStep('rebuild-dc', 'main', inputs({ verify: 'false' }), { env: w.env })
+    // attempt 1 of a run, lost (SIGKILL: its Lease stays); "Re-run jobs" is attempt 2 of that run
+    const attempt = (n: number): Record<string, string> => ({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'org/platform', GITHUB_RUN_ID: '4711', GITHUB_RUN_ATTEMPT: String(n) })
+    const step = startStep('rebuild-dc', 'main', inputs({ verify: 'false' }), { env: { ...w.env, ...attempt(1) } })
     let seen = ''
     step.child.stdout!.on('data', (b: Buffer) => (seen += b.toString()))
     // wait until node 1 (second in order) is streaming, then kill the step like a lost runner
@@ -152,7 +154,7 @@ d('rebuild-dc on the sandbox', () => {
 
     // writes go on while the re-run re-attaches, waits and checks (from its plan on: the writer's
     // cqlsh processes would otherwise slow the re-run's start, and node 1 could finish first)
-    const rerun = startStep('rebuild-dc', 'main', inputs({ 'spot-check-keys': '400', 'spot-check-rate': '200' }), { env: w.env })
+    const rerun = startStep('rebuild-dc', 'main', inputs({ 'spot-check-keys': '400', 'spot-check-rate': '200' }), { env: { ...w.env, ...attempt(2) } })
     let planned = ''
     rerun.child.stdout!.on('data', (b: Buffer) => (planned += b.toString()))
     const until2 = Date.now() + 300_000

@@ -24,6 +24,13 @@ describe('decide', () => {
     expect(decide(lease('other', T0 - 61_000), 'me', T0)).toEqual({ kind: 'take', previous: 'other' })
     expect(decide(lease(undefined, T0), 'me', T0)).toEqual({ kind: 'take', previous: undefined })
   })
+  it("takes a live Lease over from an earlier attempt of the same run (a lost runner's), never from another run or a later attempt", () => {
+    const run = (id: number, attempt: number): string => `https://github.com/o/r/actions/runs/${id}/attempts/${attempt}`
+    expect(decide(lease(run(42, 1), T0 - 10_000), run(42, 2), T0)).toEqual({ kind: 'take', previous: run(42, 1) })
+    expect(decide(lease(run(42, 2), T0 - 10_000), run(42, 1), T0)).toMatchObject({ kind: 'held', holder: run(42, 2) })
+    expect(decide(lease(run(41, 1), T0 - 10_000), run(42, 2), T0)).toMatchObject({ kind: 'held', holder: run(41, 1) })
+    expect(decide(lease(run(42, 1), T0 - 10_000), 'local:vm:1', T0)).toMatchObject({ kind: 'held' })
+  })
   it('names the run by its URL', () => {
     expect(runHolder({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' })).toBe('https://github.com/o/r/actions/runs/42/attempts/2')
     expect(runHolder({})).toMatch(/^local:/)

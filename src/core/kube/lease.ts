@@ -59,13 +59,24 @@ export function expiresAt(l: Lease | undefined): number | undefined {
 
 export type LeaseDecision = { kind: 'create' } | { kind: 'renew' } | { kind: 'take'; previous?: string } | { kind: 'held'; holder: string; expires: number }
 
+/**
+ * Whether `current` is an earlier attempt of the run `holder` belongs to: GitHub starts attempt N+1
+ * ("Re-run jobs") only once attempt N has ended, so that Lease is a leftover (a lost runner's).
+ */
+export function earlierAttempt(current: string, holder: string): boolean {
+  const re = /^(.+\/actions\/runs\/\d+)\/attempts\/(\d+)$/
+  const a = re.exec(current)
+  const b = re.exec(holder)
+  return !!a && !!b && a[1] === b[1] && Number(a[2]) < Number(b[2])
+}
+
 /** Pure: what to do with the Lease as read, for `holder` at time `now`. */
 export function decide(l: Lease | undefined, holder: string, now: number): LeaseDecision {
   if (!l) return { kind: 'create' }
   const current = l.spec?.holderIdentity
   if (current === holder) return { kind: 'renew' }
   const exp = expiresAt(l)
-  if (current && exp !== undefined && exp > now) return { kind: 'held', holder: current, expires: exp }
+  if (current && exp !== undefined && exp > now && !earlierAttempt(current, holder)) return { kind: 'held', holder: current, expires: exp }
   return { kind: 'take', previous: current || undefined }
 }
 
