@@ -15,6 +15,6 @@ export default {
   // README, "Suites not yet in CI"): run them with MR_PENDING_SUITES=1 until they do.
   testPathIgnorePatterns: process.env.MR_PENDING_SUITES
     ? ['/node_modules/']
-    : ['/node_modules/', '<rootDir>/__tests__/act/workflows\\.act\\.sandbox\\.test\\.ts$', '<rootDir>/__tests__/workflows/resume\\.sandbox\\.test\\.ts$'],
+    : ['/node_modules/', '<rootDir>/__tests__/act/workflows\\.act\\.sandbox\\.test\\.ts$'],
   testTimeout: 120000
 }

@@ -174,6 +174,8 @@ export async function runAct(o: ActOptions): Promise<ActRun> {
   const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)))
   clearTimeout(timer)
   if (buf.trim()) await onLine(buf)
+  // MR_DEBUG keeps act's whole JSON log for reading after a failure
+  if (process.env.MR_DEBUG) writeFileSync(join(tmpdir(), `mr-act-${t0}.jsonl`), records.map((r) => JSON.stringify(r)).join('\n'))
   return { code, jobs, records, artifacts: files.artifacts, cancelled, ms: Date.now() - t0 }
 }
 
