@@ -55,7 +55,7 @@ export function checkAction(name: string, content: string): ActionCheck {
 // ---------------------------------------------------------------------------------------------
 // The suite's own actions and how workflows refer to them
 
-/** The placeholder owner/repo the README and the workflows use for this repository. */
+/** The placeholder owner/repo the READMEs and the workflows use for this repository. */
 export const SELF = 'org/mr-actions'
 
 export interface OurAction {

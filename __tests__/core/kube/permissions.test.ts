@@ -1,4 +1,4 @@
-// The RBAC YAML the README shows (docs/rbac/*.yaml) grants exactly what the code asks the API
+// The RBAC YAML docs/aks.md shows (docs/rbac/*.yaml) grants exactly what the code asks the API
 // server for (ACTION_PERMISSIONS), no more and no less; the SelfSubjectAccessReview the actions
 // send; the permission read back from a real API server's 403 message.
 import { readFileSync } from 'node:fs'
@@ -50,10 +50,21 @@ describe('docs/rbac grants exactly what the actions ask for', () => {
     expectExact('docs/rbac/configure-seed-host-source.yaml', ACTION_PERMISSIONS['configure-seed-host'](n).source!)
     expectExact('docs/rbac/configure-seed-host-target.yaml', ACTION_PERMISSIONS['configure-seed-host'](n).target!)
   })
-  it('the README shows every file as it is', () => {
-    const readme = readFileSync('README.md', 'utf8')
+  it('docs/aks.md (AKS with Entra ID) shows every file as it is', () => {
+    const aks = readFileSync('docs/aks.md', 'utf8')
     for (const f of ['expand-keyspaces', 'rebuild-dc', 'configure-seed-host-source', 'configure-seed-host-target']) {
-      expect(readme).toContain(readFileSync(`docs/rbac/${f}.yaml`, 'utf8').trim())
+      expect(aks).toContain(readFileSync(`docs/rbac/${f}.yaml`, 'utf8').trim())
+    }
+  })
+  it("each action's README links the files its permissions are in", () => {
+    const links: Record<string, string[]> = {
+      'expand-keyspaces': ['expand-keyspaces'],
+      'rebuild-dc': ['rebuild-dc', 'expand-keyspaces'],
+      'configure-seed-host': ['configure-seed-host-source', 'configure-seed-host-target']
+    }
+    for (const [action, files] of Object.entries(links)) {
+      const readme = readFileSync(`actions/${action}/README.md`, 'utf8')
+      for (const f of files) expect({ action, link: readme.includes(`](../../docs/rbac/${f}.yaml)`) }).toEqual({ action, link: true })
     }
   })
 })
