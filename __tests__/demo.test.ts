@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { loadWorkflow } from '../sandbox/workflow-runner.ts'
 import { ROOT } from '../sandbox/runner.ts'
-import { readWorldState } from '../sandbox/world.ts'
+import { readWorldState } from '../sandbox/world-state.ts'
 import { DEFAULT_RUN_DIR } from '../sandbox/cassandra/cluster.ts'
 import { Demo, type DemoResult } from '../scripts/demo/core.ts'
 

@@ -3,7 +3,9 @@
 // runs where and how long it took; down: stops everything (no process, no port left);
 // install-region: the "hybrid runtime install" of a region from its overrides file.
 import { DEFAULT_RUN_DIR } from './cassandra/cluster.ts'
-import { connectWorld, describeWorld, down, readWorldState, serve, up, type WorldOptions } from './world.ts'
+import { serve } from './world.ts'
+import { connectWorld, down, up } from './world-client.ts'
+import { describeWorld, readWorldState, type WorldOptions } from './world-state.ts'
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name)

@@ -17,133 +17,30 @@
 //   w.state.kubeconfig, w.state.regions  // contexts, pods, addresses, ports
 //   await w.installRegion('centralus')   // reads the region's overrides file
 //   await down()                         // stops daemon and nodes; no process, no port left
-import { spawn } from 'node:child_process'
+//
+// The state it keeps (types, constants, world.json) is in world-state.ts; up / down /
+// connectWorld, the client side, in world-client.ts.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { readInstallValues, type InstallValues } from './overrides-values.ts'
 import { CassandraCluster, CassandraError, DEFAULT_RUN_DIR, JoinError, PROJECT_ROOT } from './cassandra/cluster.ts'
 import { NATIVE_PORT, STORAGE_PORT, type NodeSpec } from './cassandra/config.ts'
-import { alive, pidHasMarker, portOpen, readPid, stopPidFile } from './cassandra/proc.ts'
+import { portOpen } from './cassandra/proc.ts'
 import { seedData } from './cassandra/seed.ts'
 import { apigeeUsers, createApigeeRoles, credentialsSecretData } from './datastore-creds.ts'
 import { localProcessExec, startKubeCluster, writeKubeconfig, type KubeCluster, type PodHandle } from './kube/index.ts'
 import { serverTls } from './tls.ts'
-import { startWorldAks, type WorldAks, type WorldAksOptions, type WorldAksState } from './world-aks.ts'
-import { startWorldTraffic, type WorldTraffic, type WorldTrafficOptions, type WorldTrafficState } from './world-traffic.ts'
-
-export interface RegionConfig {
-  /** region name, e.g. eastus */
-  name: string
-  /** kube context (and cluster) name */
-  context: string
-  datacenter: string
-  rack: string
-  /** Cassandra nodes this region runs (source: at up; new region: cassandra.replicaCount default) */
-  nodes: number
-}
-
-export interface WorldOptions {
-  runDir?: string
-  org?: string
-  rowsPerTable?: number
-  clusterName?: string
-  /** second octet of the node addresses (default 0: 127.0.<dc>.<n>) */
-  addressBase?: number
-  /** Cassandra version or line (default: CASSANDRA_VERSION, else the sandbox's default) */
-  cassandraVersion?: string
-  source?: Partial<RegionConfig>
-  /** helloworld services + ingress wired to the regions' deployments (sandbox/world-traffic.ts) */
-  traffic?: WorldTrafficOptions
-  target?: Partial<RegionConfig>
-  /** AKS mode: managed clusters in an ARM double, Entra tokens and RBAC in the API doubles (world-aks.ts) */
-  aks?: WorldAksOptions
-}
-
-export interface PodInfo {
-  name: string
-  namespace: string
-  node: string
-  address: string
-  jmxPort: number
-  nativePort: number
-  storagePort: number
-  log: string
-}
-
-export interface RegionState extends RegionConfig {
-  role: 'source' | 'target'
-  server: string
-  overrides: string
-  installed: boolean
-  pods: PodInfo[]
-}
-
-export interface WorldState {
-  status: 'starting' | 'ready' | 'failed' | 'stopping'
-  error?: string
-  pid: number
-  runDir: string
-  controlUrl: string
-  controlToken: string
-  kubeconfig: string
-  topology: string
-  org: string
-  clusterName: string
-  addressBase: number
-  /** the Cassandra version the nodes run */
-  cassandraVersion: string
-  rowsPerTable: number
-  namespace: string
-  regions: RegionState[]
-  startedAt: string
-  timings: Record<string, number>
-  /** highest sum of the Cassandra JVMs' resident memory seen so far, MiB */
-  peakRssMiB: number
-  /** the ingress and its services, when started with the traffic option */
-  traffic?: WorldTrafficState
-  /** ARM/Entra/OIDC doubles and the managed clusters, when started with the aks option */
-  aks?: WorldAksState
-}
-
-export const NAMESPACE = 'apigee'
-export const CREDS_SECRET = 'apigee-datastore-default-creds'
-export const CA_SECRET = 'apigee-ca'
-export const CA_NAMESPACE = 'cert-manager'
-export const CASSANDRA_STS = 'apigee-cassandra-default'
-export const RUNTIME_DEPLOYMENT = 'apigee-runtime'
+import { startWorldAks, type WorldAks, type WorldAksOptions } from './world-aks.ts'
+import { startWorldTraffic, type WorldTraffic, type WorldTrafficOptions } from './world-traffic.ts'
+import { CA_NAMESPACE, CA_SECRET, CASSANDRA_STS, CREDS_SECRET, InstallError, NAMESPACE, RUNTIME_DEPLOYMENT, worldFile, type PodInfo, type RegionConfig, type RegionState, type WorldOptions, type WorldState } from './world-state.ts'
 
 const DEFAULT_SOURCE: RegionConfig = { name: 'eastus', context: 'aks-eastus', datacenter: 'dc-1', rack: 'ra-1', nodes: 2 }
 const DEFAULT_TARGET: RegionConfig = { name: 'centralus', context: 'aks-centralus', datacenter: 'dc-2', rack: 'ra-1', nodes: 1 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
-
-export class InstallError extends Error {}
-
-export function worldFile(runDir = DEFAULT_RUN_DIR): string {
-  return join(runDir, 'world.json')
-}
-
-function daemonMarker(runDir: string): string {
-  return `--sandbox-world=${runDir}`
-}
-
-export function readWorldState(runDir = DEFAULT_RUN_DIR): WorldState | undefined {
-  const f = worldFile(runDir)
-  if (!existsSync(f)) return undefined
-  try {
-    return JSON.parse(readFileSync(f, 'utf8')) as WorldState
-  } catch {
-    return undefined
-  }
-}
-
-function daemonAlive(s: WorldState): boolean {
-  return pidHasMarker(s.pid, daemonMarker(s.runDir))
-}
 
 // =============================================================================================
 // The daemon side: builds and serves the world.
@@ -603,190 +500,6 @@ export class World {
   }
 }
 
-// =============================================================================================
-// The client side: up / status / down / installRegion from any process.
-// =============================================================================================
-
-export class WorldClient {
-  readonly state: WorldState
-  constructor(state: WorldState) {
-    this.state = state
-  }
-
-  call<T>(path: string, body?: unknown, timeoutMs = 600000): Promise<T> {
-    const url = new URL(path, this.state.controlUrl)
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${this.state.controlToken}`, 'content-type': 'application/json' }, timeout: timeoutMs }, (res) => {
-        let text = ''
-        res.on('data', (c) => (text += c))
-        res.on('end', () => {
-          const parsed = text ? JSON.parse(text) : {}
-          if (res.statusCode === 200) resolve(parsed as T)
-          else reject(new InstallError(parsed.error ?? `control API ${path}: HTTP ${res.statusCode}`))
-        })
-      })
-      req.on('timeout', () => req.destroy(new Error(`control API ${path} timed out`)))
-      req.on('error', reject)
-      req.end(body === undefined ? undefined : JSON.stringify(body))
-    })
-  }
-
-  get cassandra(): CassandraCluster {
-    return new CassandraCluster({ runDir: this.state.runDir, clusterName: this.state.clusterName, addressBase: this.state.addressBase, version: this.state.cassandraVersion })
-  }
-
-  region(name: string): RegionState {
-    const r = this.state.regions.find((x) => x.name === name || x.context === name || x.role === name || x.datacenter === name)
-    if (!r) throw new InstallError(`no region '${name}'`)
-    return r
-  }
-
-  async refresh(): Promise<WorldState> {
-    const s = await this.call<WorldState>('/status')
-    Object.assign(this.state, s)
-    return s
-  }
-
-  /** AKS mode: sets the Entra token lifetime and/or the subject of the next GitHub ID tokens. */
-  async tuneAks(o: { tokenLifetimeSec?: number; idTokenSubject?: string }): Promise<WorldAksState> {
-    const s = await this.call<WorldAksState>('/aks', o)
-    await this.refresh()
-    return s
-  }
-
-  /** The hybrid runtime install for a region (name, context or 'target'), from its overrides file. */
-  async installRegion(region: string, overrides?: string): Promise<RegionState> {
-    const r = await this.call<RegionState>('/install-region', { region, overrides })
-    await this.refresh()
-    return r
-  }
-}
-
-/** The running world of runDir, if any (daemon alive and ready). */
-export function connectWorld(runDir = DEFAULT_RUN_DIR): WorldClient | undefined {
-  const s = readWorldState(runDir)
-  if (!s || !daemonAlive(s) || s.status !== 'ready') return undefined
-  return new WorldClient(s)
-}
-
-/** Stops what a crashed earlier run left: its daemon, its Cassandra nodes, its state file. */
-export async function cleanupStale(runDir = DEFAULT_RUN_DIR): Promise<string[]> {
-  const done: string[] = []
-  const s = readWorldState(runDir)
-  const daemonPid = readPid(join(runDir, 'world.pid'))
-  if (daemonPid !== undefined && pidHasMarker(daemonPid, daemonMarker(runDir))) {
-    try {
-      process.kill(daemonPid, 'SIGKILL')
-    } catch {
-      /* gone */
-    }
-    done.push(`killed world daemon ${daemonPid}`)
-  }
-  const c = new CassandraCluster({ runDir, clusterName: s?.clusterName, addressBase: s?.addressBase, version: s?.cassandraVersion })
-  for (const n of c.nodes()) {
-    const pid = c.pid(n.name)
-    if (pid !== undefined) done.push(`stopped Cassandra ${n.name} (pid ${pid})`)
-  }
-  await c.stopAll(5000)
-  rmSync(worldFile(runDir), { force: true })
-  rmSync(join(runDir, 'world.pid'), { force: true })
-  return done
-}
-
-export interface UpResult {
-  client: WorldClient
-  reused: boolean
-  cleaned: string[]
-  ms: number
-}
-
-/**
- * Starts the world daemon (or returns the running world) and waits until it is ready. A world
- * left by a crashed run is cleaned up first; the run dir's Cassandra data is started afresh.
- */
-export async function up(o: WorldOptions & { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<UpResult> {
-  const runDir = o.runDir ?? DEFAULT_RUN_DIR
-  // one `up` per run dir at a time (two test files, or a test and the CLI): the second reuses
-  const release = await lockFile(`${runDir}.up.lock`, o.timeoutMs ?? 420000)
-  try {
-    return await upLocked(runDir, o)
-  } finally {
-    release()
-  }
-}
-
-/** An exclusive lock file holding our pid; a lock whose holder died is taken over. */
-async function lockFile(path: string, timeoutMs: number): Promise<() => void> {
-  mkdirSync(join(path, '..'), { recursive: true })
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx')
-      writeFileSync(fd, `${process.pid}\n`)
-      closeSync(fd)
-      return () => rmSync(path, { force: true })
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      const holder = readPid(path)
-      if (holder === undefined || !alive(holder)) {
-        rmSync(path, { force: true })
-        continue
-      }
-      if (Date.now() > until) throw new InstallError(`another process (pid ${holder}) is starting the sandbox world (${path})`)
-      await sleep(500)
-    }
-  }
-}
-
-async function upLocked(runDir: string, o: WorldOptions & { timeoutMs?: number; log?: (line: string) => void }): Promise<UpResult> {
-  const t0 = Date.now()
-  const running = connectWorld(runDir)
-  if (running) return { client: running, reused: true, cleaned: [], ms: 0 }
-  const cleaned = await cleanupStale(runDir)
-  // fresh data: a world always starts from a known state
-  rmSync(runDir, { recursive: true, force: true })
-  mkdirSync(runDir, { recursive: true })
-  const logFile = join(runDir, 'world.log')
-  const fd = openSync(logFile, 'a')
-  const args = [join(PROJECT_ROOT, 'sandbox', 'cli.ts'), 'serve', daemonMarker(runDir), '--options', JSON.stringify({ ...o, runDir, log: undefined, timeoutMs: undefined })]
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: PROJECT_ROOT, env: process.env })
-  closeSync(fd)
-  child.unref()
-  writeFileSync(join(runDir, 'world.pid'), `${child.pid}\n`)
-  const until = Date.now() + (o.timeoutMs ?? 420000)
-  let last = ''
-  for (;;) {
-    await sleep(500)
-    const s = readWorldState(runDir)
-    if (s && s.status !== last) {
-      last = s.status
-      o.log?.(`world: ${s.status}`)
-    }
-    if (s?.status === 'ready') return { client: new WorldClient(s), reused: false, cleaned, ms: Date.now() - t0 }
-    const dead = child.pid === undefined || !alive(child.pid) || !pidHasMarker(child.pid, daemonMarker(runDir))
-    if (s?.status === 'failed' || dead || Date.now() > until) {
-      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : ''
-      await down(runDir).catch(() => {})
-      throw new InstallError(`sandbox world did not come up (${s?.error ?? (dead ? 'daemon exited' : 'timed out')}):\n${tail}`)
-    }
-  }
-}
-
-/** Stops the world of runDir: daemon (which stops nodes and servers), then anything left. */
-export async function down(runDir = DEFAULT_RUN_DIR): Promise<string[]> {
-  const s = readWorldState(runDir)
-  const done: string[] = []
-  if (s && daemonAlive(s)) {
-    await new WorldClient(s).call('/down', {}).catch(() => {})
-    const until = Date.now() + 30000
-    while (daemonAlive(s) && Date.now() < until) await sleep(200)
-    done.push(`world daemon ${s.pid} stopped`)
-  }
-  await stopPidFile(join(runDir, 'world.pid'), daemonMarker(runDir), 3000)
-  done.push(...(await cleanupStale(runDir)))
-  return done
-}
-
 /** The daemon's main: build the world, serve until told to stop (or SIGTERM/SIGINT). */
 export async function serve(o: WorldOptions): Promise<void> {
   const w = new World(o)
@@ -809,46 +522,4 @@ export async function serve(o: WorldOptions): Promise<void> {
     await w.cassandra.stopAll(5000)
     process.exit(1)
   }
-}
-
-/** Human summary of what runs where. */
-export function describeWorld(s: WorldState): string {
-  const lines = [
-    `sandbox world (${s.status}) run dir ${s.runDir}`,
-    `  kubeconfig ${s.kubeconfig}   topology ${s.topology}`,
-    `  cluster ${s.clusterName} (Cassandra ${s.cassandraVersion}), org ${s.org}, ${s.rowsPerTable} rows per seed table`
-  ]
-  for (const r of s.regions) {
-    lines.push(`  region ${r.name} (${r.role}): context ${r.context} -> ${r.server}, ${r.datacenter}/${r.rack}, overrides ${r.overrides}${r.installed ? '' : ' [not installed]'}`)
-    for (const p of r.pods) lines.push(`    pod ${p.namespace}/${p.name}  ip ${p.address}  cql ${p.address}:${p.nativePort}  storage ${p.address}:${p.storagePort}  jmx 127.0.0.1:${p.jmxPort}  log ${p.log}`)
-  }
-  const t = s.timings
-  const sec = (ms?: number): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`)
-  lines.push(`  timings: kube APIs ${sec(t.kubeReadyMs)}, source nodes UN ${sec(t.sourceUnMs)}, auth ${sec(t.authMs)}, seeded ${sec(t.seededMs)}, ready ${sec(t.readyMs)}`)
-  for (const [k, v] of Object.entries(t)) if (k.startsWith('install-')) lines.push(`  ${k.replace(/-ms$/, '')}: ${sec(v)}`)
-  lines.push(`  peak Cassandra RSS: ${s.peakRssMiB} MiB`)
-  return lines.join('\n')
-}
-
-// ---- jest global setup / teardown -----------------------------------------------------------
-// jest.config.js: globalSetup / globalTeardown pointing at a two-line module that calls these.
-// Setup brings the world up in the default run dir (reusing one started by `sandbox up`);
-// teardown stops it only when setup started it. SANDBOX=off skips both.
-
-const OWNED_MARK = join(DEFAULT_RUN_DIR, '..', 'jest-owned-world')
-
-export async function jestGlobalSetup(): Promise<void> {
-  if (process.env.SANDBOX === 'off') return
-  const r = await up({ log: () => {} })
-  if (!r.reused) writeFileSync(OWNED_MARK, `${process.pid}\n`)
-  const s = r.client.state
-  process.stdout.write(`\nsandbox world ${r.reused ? 'reused' : `up in ${(r.ms / 1000).toFixed(1)}s`}: source nodes UN at ${((s.timings.sourceUnMs ?? 0) / 1000).toFixed(1)}s, peak Cassandra RSS ${s.peakRssMiB} MiB\n`)
-}
-
-export async function jestGlobalTeardown(): Promise<void> {
-  if (process.env.SANDBOX === 'off' || !existsSync(OWNED_MARK)) return
-  rmSync(OWNED_MARK, { force: true })
-  const s = readWorldState()
-  if (s) process.stdout.write(`\nsandbox peak Cassandra RSS ${s.peakRssMiB} MiB; stopping the world\n`)
-  await down()
 }

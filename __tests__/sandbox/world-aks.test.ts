@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { CACHE_DIR } from '../../sandbox/cassandra/cluster.ts'
-import { down, up, type WorldClient } from '../../sandbox/world.ts'
+import { down, up, type WorldClient } from '../../sandbox/world-client.ts'
 
 const BIN = join(CACHE_DIR, 'bin')
 const have = existsSync(join(BIN, 'kubelogin'))

@@ -13,7 +13,8 @@ import { CACHE_DIR } from '../../sandbox/cassandra/cluster.ts'
 import { CassandraCluster } from '../../sandbox/cassandra/cluster.ts'
 import { NATIVE_PORT } from '../../sandbox/cassandra/config.ts'
 import { exited, portOpen } from '../../sandbox/cassandra/proc.ts'
-import { cleanupStale, connectWorld, down, readWorldState, up, type RegionState, type WorldClient } from '../../sandbox/world.ts'
+import { cleanupStale, connectWorld, down, up, type WorldClient } from '../../sandbox/world-client.ts'
+import { readWorldState, type RegionState } from '../../sandbox/world-state.ts'
 
 const KUBECTL = join(CACHE_DIR, 'bin', 'kubectl')
 let world: WorldClient

@@ -15,12 +15,13 @@ import { createServer as createHttps, type Server as HttpsServer } from 'node:ht
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Address4, Address6 } from 'ip-address'
 import { serverTls } from '../tls.ts'
 import { ManagedClusters, type ManagedClusterRecord } from './aks.ts'
 import { EntraDouble, EXCHANGE_AUDIENCE, GITHUB_ISSUER, type FederatedCredential } from './entra.ts'
 import { signJwt } from './jwt.ts'
 import { type NsgRecord, type PeeringRecord, type SecurityRuleRecord, type VnetRecord, World } from './world.ts'
+import { mixedFamilies, overlapping } from './address-space.ts'
+import { DEFAULT_RULES, hex12 } from './wire-format.ts'
 
 export interface LogEntry {
   kind: 'arm' | 'entra' | 'oidc'
@@ -580,39 +581,6 @@ export class ArmDouble {
       properties: props
     }
   }
-}
-
-const DEFAULT_RULES = [
-  { name: 'AllowVnetInBound', priority: 65000, direction: 'Inbound', access: 'Allow', protocol: '*', sourcePortRange: '*', destinationPortRange: '*', sourceAddressPrefix: 'VirtualNetwork', destinationAddressPrefix: 'VirtualNetwork' },
-  { name: 'AllowAzureLoadBalancerInBound', priority: 65001, direction: 'Inbound', access: 'Allow', protocol: '*', sourcePortRange: '*', destinationPortRange: '*', sourceAddressPrefix: 'AzureLoadBalancer', destinationAddressPrefix: '*' },
-  { name: 'DenyAllInBound', priority: 65500, direction: 'Inbound', access: 'Deny', protocol: '*', sourcePortRange: '*', destinationPortRange: '*', sourceAddressPrefix: '*', destinationAddressPrefix: '*' }
-]
-
-function hex12(s: string): string {
-  let h = 0n
-  for (const c of s.toLowerCase()) h = (h * 131n + BigInt(c.charCodeAt(0))) % 0xffffffffffffn
-  return h.toString(16).padStart(12, '0')
-}
-
-// Both address families, as Azure's dual-stack VNets have them; prefixes of different families never overlap.
-const ipOf = (c: string): Address4 | Address6 => (Address4.isValid(c) ? new Address4(c) : new Address6(c))
-
-function overlapping(a: string[], b: string[]): string | undefined {
-  for (const x of a) {
-    for (const y of b) {
-      const p = ipOf(x)
-      const q = ipOf(y)
-      if (p.constructor === q.constructor && p._startAddress() <= q._endAddress() && q._startAddress() <= p._endAddress()) return `${x} and ${y}`
-    }
-  }
-  return undefined
-}
-
-/** Azure refuses a security rule whose address prefixes mix IPv4 and IPv6. */
-function mixedFamilies(p: Json): boolean {
-  const all = ['sourceAddressPrefix', 'destinationAddressPrefix', 'sourceAddressPrefixes', 'destinationAddressPrefixes'].flatMap((k) => (p[k] === undefined ? [] : ([] as unknown[]).concat(p[k]))).map(String)
-  const fams = new Set(all.filter((c) => Address4.isValid(c) || Address6.isValid(c)).map((c) => (Address4.isValid(c) ? 4 : 6)))
-  return fams.size > 1
 }
 
 export async function startArmDouble(o: ArmDoubleOptions = {}): Promise<ArmDouble> {

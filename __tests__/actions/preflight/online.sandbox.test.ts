@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import YAML from 'yaml'
 import { startArmDouble, type ArmDouble } from '../../../sandbox/arm/server.ts'
 import { runAction, ROOT, type StepResult } from '../../../sandbox/runner.ts'
-import { down, up, type WorldClient } from '../../../sandbox/world.ts'
+import { down, up, type WorldClient } from '../../../sandbox/world-client.ts'
 import { ensureBundles, haveSandbox, lockSandbox, visible } from '../expand-keyspaces/harness.ts'
 
 const d = haveSandbox() ? describe : describe.skip
