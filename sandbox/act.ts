@@ -39,6 +39,31 @@ export async function standIns(): Promise<Record<string, string>> {
     )
     out[`actions/${name}@v4`] = dir
   }
+  // azure/use-kubelogin@v1 downloads kubelogin from GitHub releases; act fetches every `uses` of
+  // a job before it runs (even steps whose `if` is false), so offline it needs a stand-in: the
+  // kubelogin npm run setup built, on PATH, refusing a version other than the one asked for.
+  const kubelogin = join(STAND_IN_DIR, 'use-kubelogin')
+  mkdirSync(kubelogin, { recursive: true })
+  writeFileSync(
+    join(kubelogin, 'action.yml'),
+    `name: use-kubelogin (stand-in for act)
+inputs:
+  kubelogin-version: { required: false, default: latest }
+  skip-cache: { required: false, default: 'false' }
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        WANT: \${{ inputs.kubelogin-version }}
+        BIN: ${join(ROOT, '.cache/bin')}
+      run: |
+        have="$("$BIN/kubelogin" --version | sed -n 's/^git hash: \\(v[0-9.]*\\).*/\\1/p')"
+        if [ "$WANT" != latest ] && [ "$WANT" != "$have" ]; then echo "::error::kubelogin $WANT asked for, the sandbox has $have"; exit 1; fi
+        echo "$BIN" >> "$GITHUB_PATH"
+`
+  )
+  out['azure/use-kubelogin@v1'] = kubelogin
   return out
 }
 
@@ -146,6 +171,12 @@ export async function runAct(o: ActOptions): Promise<ActRun> {
   const jobs: Record<string, string> = {}
   let cancelled = false
   let buf = ''
+  const maybeCancel = async (rec: ActRecord): Promise<void> => {
+    if (!cancelled && o.cancelWhen && (await o.cancelWhen(rec))) {
+      cancelled = true
+      child.kill('SIGINT')
+    }
+  }
   const onLine = async (line: string): Promise<void> => {
     let rec: ActRecord
     try {
@@ -155,10 +186,7 @@ export async function runAct(o: ActOptions): Promise<ActRun> {
     }
     records.push(rec)
     if (rec.jobResult && rec.job) jobs[rec.job] = rec.jobResult
-    if (!cancelled && o.cancelWhen && (await o.cancelWhen(rec))) {
-      cancelled = true
-      child.kill('SIGINT')
-    }
+    await maybeCancel(rec)
   }
   child.stdout.on('data', (d: Buffer) => {
     buf += d.toString()
@@ -171,8 +199,11 @@ export async function runAct(o: ActOptions): Promise<ActRun> {
   })
   child.stderr.on('data', (d: Buffer) => records.push({ msg: d.toString(), stderr: true }))
   const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 1_500_000)
+  // a step may be silent for minutes (a drill holding its fault): ask cancelWhen each second too
+  const ticker = o.cancelWhen ? setInterval(() => void maybeCancel({}), 1000) : undefined
   const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)))
   clearTimeout(timer)
+  clearInterval(ticker)
   if (buf.trim()) await onLine(buf)
   // MR_DEBUG keeps act's whole JSON log for reading after a failure
   if (process.env.MR_DEBUG) writeFileSync(join(tmpdir(), `mr-act-${t0}.jsonl`), records.map((r) => JSON.stringify(r)).join('\n'))
