@@ -133,7 +133,7 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
   }
   const root = doc.toJS()
   const c = new Checker(path)
-  if (!isObj(root)) throw new ActionError(`topology ${path}: must be a mapping with 'regions:'`, 'see the topology reference in the README')
+  if (!isObj(root)) throw new ActionError(`topology ${path}: must be a mapping with 'regions:'`, 'see docs/topology.md')
   c.unknown(root, '', ['azure', 'cassandra', 'regions', 'version'])
   const azure = c.obj(root, 'azure', '')
   c.unknown(azure, 'azure', ['endpoint', 'authorityHost', 'ca'])

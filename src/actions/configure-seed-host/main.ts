@@ -42,7 +42,7 @@ export async function run(): Promise<void> {
     const names = { namespace: cfg.namespace, credentialsSecret: cfg.credentialsSecret, caNamespace: cfg.caNamespace, caSecret: cfg.caSecret }
     const need = ACTION_PERMISSIONS['configure-seed-host'](names)
     const needTarget = ACTION_PERMISSIONS['configure-seed-host']({ ...names, namespace: cfg.targetNamespace }).target ?? []
-    await requirePermissions([{ kube: cfg.source, wanted: need.source ?? [] }, { kube: cfg.target, wanted: needTarget }], 'docs/rbac/configure-seed-host.yaml', core.info)
+    await requirePermissions([{ kube: cfg.source, wanted: need.source ?? [] }, { kube: cfg.target, wanted: needTarget }], 'docs/rbac/configure-seed-host-source.yaml and -target.yaml', core.info)
     const k8s = cfg.targetK8sCluster
     const k8sChanged = target.setK8sCluster(targetIsCopy ? { name: k8s.name ?? cfg.derivedK8sCluster.name, region: k8s.region ?? cfg.derivedK8sCluster.region } : k8s)
     const pods = await cassandraPods(cfg.source, cfg.namespace, cfg.selector)

@@ -184,7 +184,7 @@ async function rbacFindings(kube: Kubectl, wanted: Permission[]): Promise<Findin
   try {
     const missing = await missingPermissions(kube, wanted)
     return (missing ?? []).map((x) =>
-      err('rbac', `the identity lacks the permission to ${describePermission(x)} on ${kube.label}`, "grant it with the Role / ClusterRole of docs/rbac (README, 'AKS with Entra ID')")
+      err('rbac', `the identity lacks the permission to ${describePermission(x)} on ${kube.label}`, "grant it with the Role / ClusterRole of docs/rbac (docs/aks.md)")
     )
   } catch (e) {
     return [asFinding('rbac', e)]

@@ -211,7 +211,7 @@ export function forbiddenError(label: string, stderr: string): KubeError | undef
   if (!x) return undefined
   return new KubeError(
     `the API server of ${label} refused: the identity lacks the permission to ${describePermission(x)}`,
-    "grant it in the identity's Role / ClusterRole (README, 'AKS with Entra ID', docs/rbac/<action>.yaml) and re-run"
+    "grant it in the identity's Role / ClusterRole (docs/aks.md, docs/rbac/<action>.yaml) and re-run"
   )
 }
 

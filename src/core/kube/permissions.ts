@@ -148,7 +148,7 @@ export async function requirePermissions(checks: { kube: Kubectl; wanted: Permis
   if (lines.length === 0) return
   throw new PreflightError(
     `the identity lacks Kubernetes permissions ${lines.join(' | ')}`,
-    `apply the Role / ClusterRole of ${doc} (README, 'AKS with Entra ID') bound to this identity, then re-run; nothing was changed`
+    `apply the Role / ClusterRole of ${doc} (docs/aks.md) bound to this identity, then re-run; nothing was changed`
   )
 }
 
