@@ -9,7 +9,9 @@ describe('plan parsers', () => {
     expect(parseWeights('a=0.5\nb=0.3\nc=0.2')).toEqual({ ok: { a: 0.5, b: 0.3, c: 0.2 } })
     expect(parseWeights('a=90,b=20')).toEqual({ error: expect.stringMatching(/sum to 110/) })
     expect(parseWeights('a=90,a=10')).toEqual({ error: expect.stringMatching(/listed twice/) })
-    expect(parseWeights('a=100,b=0')).toEqual({ error: expect.stringMatching(/at least two regions need a weight above 0/) })
+    // a drained region: the split check then measures that no traffic reaches b
+    expect(parseWeights('a=100,b=0')).toEqual({ ok: { a: 1, b: 0 } })
+    expect(parseWeights('a=0,b=0')).toEqual({ error: expect.stringMatching(/sum to 0/) })
     expect(parseWeights('a 90, b 10')).toEqual({ error: expect.stringMatching(/not region=weight/) })
   })
   test('classify lines and alternatives', () => {
@@ -22,6 +24,10 @@ describe('plan parsers', () => {
     expect(parseAlternative('b=5%, b=0.2', exp)).toEqual({ ok: [{ region: 'b', share: 0.05 }, { region: 'b', share: 0.2 }] })
     expect(parseAlternative('b=0.1', exp)).toHaveProperty('error')
     expect(parseAlternative('c=0.1', exp)).toHaveProperty('error')
+    // a drained region is checked at the default leak unless the alternative names another
+    expect(parseAlternative('', { a: 1, b: 0 })).toEqual({ ok: [{ region: 'b', share: 0.05 }] })
+    expect(parseAlternative('b=1%', { a: 1, b: 0 })).toEqual({ ok: [{ region: 'b', share: 0.01 }] })
+    expect(parseAlternative('b=0.2', { a: 0.5, b: 0.5, c: 0 })).toEqual({ ok: [{ region: 'b', share: 0.2 }, { region: 'c', share: 0.05 }] })
   })
   test('a typo in weights gives one error naming weights (no false ingress-url is required)', () => {
     const topo = parseTopology('regions:\n  eastus:\n    ingress: { url: "https://api.example.com/", json: "region=eastus" }\n  westeurope:\n    ingress: { url: "https://api.example.com/", header: "x-region: westeurope" }\n')

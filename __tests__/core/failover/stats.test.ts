@@ -128,9 +128,25 @@ describe('SplitSprt', () => {
     expect(u.n).toBe(7)
     expect(u.decision).toBe('fail')
   })
+  test('a drained region (share 0) is tested against a 5% leak: ~90 clean responses pass, one from it fails', () => {
+    const drained = { a: 1, b: 0 }
+    expect(defaultAlternatives(drained)).toEqual([{ region: 'b', share: 0.05 }])
+    const t = new SplitSprt(drained, defaultAlternatives(drained), o)
+    expect(t.decision).toBe('continue')
+    while (t.observe('a') === 'continue');
+    // Wald: ln(0.01/0.99) / ln(0.95) = 89.6 -> the 90th response decides
+    expect([t.n, t.decision]).toEqual([90, 'pass'])
+    const u = new SplitSprt(drained, defaultAlternatives(drained), o)
+    for (let i = 0; i < 50; i++) u.observe('a')
+    expect(u.observe('b')).toBe('fail')
+    expect(u.reason).toMatch(/from b, whose expected share is 0/)
+    // fixed N: (1 - 0.05)^N <= beta -> 90; a drained split has no share test beyond that
+    expect(requiredNFixed(drained, defaultAlternatives(drained), o)).toBe(90)
+    expect(fixedDecision({ a: 90, b: 0 }, drained, defaultAlternatives(drained), o)).toMatchObject({ decision: 'pass', test: 'none' })
+    expect(fixedDecision({ a: 89, b: 0 }, drained, defaultAlternatives(drained), o)).toMatchObject({ decision: 'inconclusive' })
+    expect(fixedDecision({ a: 89, b: 1 }, drained, defaultAlternatives(drained), o)).toMatchObject({ decision: 'fail' })
+  })
   test('a response from a zero-share region fails at once', () => {
-    const t = new SplitSprt({ a: 1, b: 0 }, [], o)
-    expect(t.decision).toBe('pass')
     const exp = { a: 0.9, b: 0.1, c: 0 }
     const u = new SplitSprt(exp, defaultAlternatives(exp), o)
     u.observe('a')

@@ -7,7 +7,7 @@ import { rules } from '../patterns.ts'
 import type { Topology } from '../topology.ts'
 import { formatDuration } from '../wait.ts'
 import { parseRule, type ClassifyRule } from './classify.ts'
-import { defaultAlternatives, requiredNFixed, type Alternative } from './stats.ts'
+import { defaultAlternatives, leakAlternatives, requiredNFixed, type Alternative } from './stats.ts'
 
 export const FAULT_MODES = ['none', 'scale-to-zero', 'failing-pods', 'command'] as const
 export type FaultMode = (typeof FAULT_MODES)[number]
@@ -83,7 +83,6 @@ export function parseWeights(text: string): { ok: Record<string, number> } | { e
   const sum = Object.values(out).reduce((a, b) => a + b, 0)
   const scale = Math.abs(sum - 100) < 1e-6 ? 100 : Math.abs(sum - 1) < 1e-9 ? 1 : 0
   if (!scale) return { error: `weights sum to ${+sum.toFixed(6)}, not 100 (percent) or 1 (fractions)` }
-  if (Object.values(out).filter((w) => w > 0).length < 2) return { error: 'at least two regions need a weight above 0 for a split to check' }
   for (const k of Object.keys(out)) out[k] /= scale
   return { ok: out }
 }
@@ -115,10 +114,10 @@ export function parseAlternative(text: string, expected: Record<string, number>)
     if (m[2].endsWith('%')) share /= 100
     if (!Number.isFinite(share) || share <= 0 || share >= 1) return { error: `share '${m[2]}' for ${m[1]} is not in (0, 1) (or 0%-100%)` }
     if (Math.abs(share - expected[m[1]]) < 1e-9) return { error: `the alternative for ${m[1]} equals its expected share` }
-    if (expected[m[1]] === 0) return { error: `${m[1]} has expected share 0; any response from it fails the check already` }
     out.push({ region: m[1], share })
   }
-  return { ok: out }
+  // a drained region is always checked, at the default leak unless named here
+  return { ok: [...out, ...leakAlternatives(expected).filter((l) => !out.some((a) => a.region === l.region))] }
 }
 
 export function readPlan(inputs: InputReader, topo: Topology | undefined): FailoverPlan | undefined {

@@ -359,8 +359,27 @@ export type Alternative = { region: string; share: number }
 export function defaultAlternatives(expected: Record<string, number>): Alternative[] {
   const entries = Object.entries(expected).filter(([, p]) => p > 0 && p < 1)
   const minors = entries.filter(([, p]) => p < 0.5)
-  if (minors.length) return minors.map(([region, p]) => ({ region, share: 2 * p }))
-  return entries.map(([region, p]) => ({ region, share: (1 + p) / 2 }))
+  const arms = minors.length ? minors.map(([region, p]) => ({ region, share: 2 * p })) : entries.map(([region, p]) => ({ region, share: (1 + p) / 2 }))
+  return [...arms, ...leakAlternatives(expected)]
+}
+
+/**
+ * The share of traffic still reaching a region whose expected share is 0 (a drained region) that
+ * the check must not miss, unless `alternative` names another. One response from the region
+ * fails the check at once; passing needs enough responses that a leak this large would have shown
+ * one (about 90 at beta 0.01), so "drained" is measured, not assumed after zero requests.
+ */
+export const DEFAULT_LEAK = 0.05
+
+export function leakAlternatives(expected: Record<string, number>): Alternative[] {
+  return Object.entries(expected)
+    .filter(([, p]) => p === 0)
+    .map(([region]) => ({ region, share: DEFAULT_LEAK }))
+}
+
+/** Responses without one from a zero-share region after which a leak of `share` is ruled out (power 1 - beta). */
+export function requiredNLeak(share: number, beta: number): number {
+  return Math.ceil(Math.log(beta) / Math.log(1 - share))
 }
 
 export type SplitDecision = 'continue' | 'pass' | 'fail'
@@ -453,8 +472,8 @@ export function alternativeVector(expected: Record<string, number>, alt: Alterna
 
 /**
  * The fixed-N decision (the SPRT's fallback when it runs out of requests, and the
- * `split-test: fixed` mode). Two regions: the exact two-sided binomial test of the first arm's
- * region share. More regions: Pearson's chi-square goodness of fit. Fail when the test rejects at
+ * `split-test: fixed` mode). Two regions: the exact two-sided binomial test of one region's
+ * share. More regions: Pearson's chi-square goodness of fit. Fail when the test rejects at
  * alpha; pass only when N reaches the N that gives power 1 - beta against every stated
  * alternative; otherwise inconclusive.
  */
@@ -470,8 +489,11 @@ export interface FixedResult {
 export function requiredNFixed(expected: Record<string, number>, alternatives: Alternative[], o: SprtOptions): number {
   const p0 = Object.values(expected)
   if (alternatives.length === 0) return 0
-  if (p0.length === 2) return Math.max(...alternatives.map((a) => requiredNExact(expected[a.region], a.share, o.alpha, 1 - o.beta)))
-  return Math.max(...alternatives.map((a) => requiredNChiSquare(p0, alternativeVector(expected, a), o.alpha, 1 - o.beta)))
+  const leaks = alternatives.filter((a) => expected[a.region] === 0).map((a) => requiredNLeak(a.share, o.beta))
+  const shares = alternatives.filter((a) => expected[a.region] > 0)
+  const split =
+    shares.length === 0 ? [] : p0.length === 2 ? shares.map((a) => requiredNExact(expected[a.region], a.share, o.alpha, 1 - o.beta)) : shares.map((a) => requiredNChiSquare(p0, alternativeVector(expected, a), o.alpha, 1 - o.beta))
+  return Math.max(...leaks, ...split)
 }
 
 export function fixedDecision(counts: Record<string, number>, expected: Record<string, number>, alternatives: Alternative[], o: SprtOptions): FixedResult {
@@ -485,10 +507,14 @@ export function fixedDecision(counts: Record<string, number>, expected: Record<s
   const requiredN = requiredNFixed(expected, alternatives, o)
   let test: FixedResult['test']
   let pValue: number
-  if (regions.length === 2) {
-    const r = alternatives[0]?.region ?? regions[0]
+  const splitRegion = regions.find((r) => expected[r] > 0 && expected[r] < 1)
+  if (!splitRegion) {
+    // a drained split (one region at 100%): the zero-share check above is the whole test
+    test = 'none'
+    pValue = 1
+  } else if (regions.length === 2) {
     test = 'exact-binomial'
-    pValue = binomTestTwoSided(counts[r] ?? 0, n, expected[r])
+    pValue = binomTestTwoSided(counts[splitRegion] ?? 0, n, expected[splitRegion])
   } else {
     test = 'chi-square'
     pValue = chiSquareGof(regions.map((r) => counts[r] ?? 0), regions.map((r) => expected[r])).pValue
