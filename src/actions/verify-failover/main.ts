@@ -321,10 +321,10 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
   // cancelled: the signal path restores and reports; no phase tables of a drill cut short
   if (prober.isStopped) return { failoverOk: false, restoreOk: false }
   const restoreAt = restored?.at ?? Date.now()
-  if (!prober.isStopped) {
-    const probes = await prober.run('restore', { until: (p) => p.kind === 'ok' && p.region === region, maxMs: plan.restoreTimeoutMs })
-    rt = analyzeRestore(probes, restoreAt, region)
-  }
+  const probes = await prober.run('restore', { until: (p) => p.kind === 'ok' && p.region === region, maxMs: plan.restoreTimeoutMs })
+  // cancelled while measuring the restore: the same, the cancel's report is the only one
+  if (prober.isStopped) return { failoverOk: false, restoreOk: false }
+  rt = analyzeRestore(probes, restoreAt, region)
   const failoverOk = timing.failoverAt !== undefined
   const restoreOk = rt?.restoreMs !== undefined
   const fmt = (ms: number | undefined): string => (ms === undefined ? '-' : formatDuration(ms))
