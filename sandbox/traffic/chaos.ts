@@ -1,8 +1,9 @@
 // The part of Chaos Mesh's controller the traffic sandbox plays: an HTTPChaos object
 // (chaos-mesh.org/v1alpha1) in a region's cluster makes the pods it selects fail while it exists
 // and its duration lasts (abort: the connection is reset; replace.code / code: the status is
-// replaced), and its status says so (conditions Selected / AllInjected / AllRecovered, one
-// container record per pod), as the real controller reports it.
+// replaced) on the port it names (a pod that does not declare that port is selected but untouched:
+// Chaos Mesh's proxy intercepts only that port), and its status says so (conditions Selected /
+// AllInjected / AllRecovered, one container record per pod), as the real controller reports it.
 import type { Obj } from './istio.ts'
 import type { Replica, ReplicaFault } from './replica.ts'
 
@@ -10,6 +11,8 @@ export interface PodView {
   replica: Replica
   namespace: string
   labels: Record<string, string>
+  /** the container ports the pod declares */
+  ports: number[]
 }
 
 export function durationMs(text: unknown): number | undefined {
@@ -44,6 +47,12 @@ export function faultOf(chaos: Obj): Omit<ReplicaFault, 'by'> | undefined {
   const code = s.replace?.code ?? s.code
   if (typeof code === 'number') return { code }
   return undefined
+}
+
+/** Whether the fault reaches the pod's traffic: spec.port unset, or one of the pod's ports. */
+export function intercepts(chaos: Obj, pod: PodView): boolean {
+  const port = chaos.spec?.port
+  return port === undefined || pod.ports.includes(Number(port))
 }
 
 /** Whether the object is in its injection window (created, duration not yet over). */

@@ -7,7 +7,7 @@
 //   world.attachKube(eastCluster, 'eastus', { namespace: 'apigee', name: 'helloworld' })
 //   ... kubectl scale deployment/helloworld --replicas=0 ... -> world.truth records it
 //   await world.close()
-export { TrafficWorld, type TrafficWorldOptions, type RegionSpec, type WorkloadHost, type GroundTruthEvent } from './world.ts'
+export { TrafficWorld, POD_PORT, type TrafficWorldOptions, type RegionSpec, type WorkloadHost, type GroundTruthEvent } from './world.ts'
 export { EnvoyGateway, type HostState } from './envoy.ts'
 export { translate, defaultObjects, type IstioObjects, type MeshEndpoint } from './istio.ts'
 export { Replica, type ReplicaOptions, type ReplicaFault } from './replica.ts'

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KubeCluster } from '../kube/index.ts'
-import { active, faultOf, select, status, type PodView } from './chaos.ts'
+import { active, faultOf, intercepts, select, status, type PodView } from './chaos.ts'
 import { EnvoyGateway, freePort, type HostState } from './envoy.ts'
 import { defaultObjects, fqdn, translate, type IstioObjects, type MeshEndpoint, type Obj } from './istio.ts'
 import { Replica } from './replica.ts'
@@ -45,6 +45,9 @@ export interface GroundTruthEvent {
 export type WorkloadHost = Pick<KubeCluster, 'addWorkload' | 'apply' | 'list' | 'putStatus'>
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/** The container port the service's pods declare (the port the Istio translation's routes name);
+ *  the replicas really listen on ephemeral loopback ports, HTTPChaos's spec.port is matched to this. */
+export const POD_PORT = 80
 const KINDS = [
   ['gateways', 'gateways'],
   ['virtualservices', 'virtualServices'],
@@ -173,13 +176,13 @@ export class TrafficWorld {
     const now = Date.now()
     const want = new Map<Replica, { fault: Omit<NonNullable<Replica['fault']>, 'by'>; by: string }>()
     for (const [region, k] of this.kube) {
-      const pods: PodView[] = (this.replicas.get(region) ?? []).map((replica) => ({ replica, namespace: this.namespace, labels: this.labels(region, replica) }))
+      const pods: PodView[] = (this.replicas.get(region) ?? []).map((replica) => ({ replica, namespace: this.namespace, labels: this.labels(region, replica), ports: [POD_PORT] }))
       for (const c of k.list('httpchaos') as Obj[]) {
         const id = `${region}/${c.metadata.namespace}/${c.metadata.name}`
         const chosen = select(c, pods)
         const fault = faultOf(c)
         const on = fault !== undefined && active(c, now)
-        if (on) for (const p of chosen) want.set(p.replica, { fault: fault!, by: id })
+        if (on) for (const p of chosen.filter((x) => intercepts(c, x))) want.set(p.replica, { fault: fault!, by: id })
         const state = `${on}:${chosen.map((p) => p.replica.instance).join(',')}`
         if (this.chaosState.get(id) !== state) {
           this.chaosState.set(id, state)
@@ -296,6 +299,7 @@ export class TrafficWorld {
       name: o.name,
       replicas: this.replicas.get(region)!.length,
       labels: { app: o.name, region },
+      containers: [{ name: o.name, ports: [POD_PORT] }],
       onReplicas: async (c) => this.setReplicas(region, c.replicas)
     })
     const k = cluster as WorkloadHost

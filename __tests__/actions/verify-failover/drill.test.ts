@@ -2,7 +2,6 @@
 // API double that owns the replica counts; failover times are compared with the ingress's own
 // ground truth, read from Envoy's admin API by the sandbox (P5: within 2 probe intervals).
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { seededRandom } from '../../../src/core/failover/random.ts'
 import type { Probe } from '../../../src/core/failover/timing.ts'
@@ -22,6 +21,44 @@ function kubectl(drill: Drill, args: string[]): Promise<number | null> {
 /** Waits until the world's running replicas match the deployment (the hook runs after the API answers). */
 async function settled(drill: Drill, region: string, n: number): Promise<void> {
   for (let i = 0; i < 200 && !(drill.replicas(region).spec === n && drill.replicas(region).running === n); i++) await sleep(20)
+}
+
+/** This step's run URL (lease.ts runHolder): the HTTPChaos owner. */
+const RUN_ENV = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ATTEMPT: '1' }
+const RUN_URL = 'https://github.com/example/platform/actions/runs/1/attempts/1'
+const OUTLIER = { consecutive5xxErrors: 1, interval: '100ms', baseEjectionTime: '3s', maxEjectionPercent: 100 }
+
+function chaosInputs(drill: Drill): Record<string, string> {
+  return { topology: writeTopology(drill), weights: 'eastus=90, westeurope=10', 'fault-mode': 'http-chaos', 'fault-region': 'eastus', 'fault-duration': '2s', 'probe-interval': `${INTERVAL}ms`, consecutive: '10' }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Chaos = { metadata: { name: string; uid: string; labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, any> }
+
+/** Envoy's view: every host of the region that was ejected has returned, and the region has capacity. */
+function healthy(drill: Drill, region: string): boolean {
+  const ev = drill.world.truth.filter((e) => e.region === region)
+  const count = (kind: string): number => ev.filter((e) => e.event === kind).length
+  return count('ejected') === count('returned') && ev.filter((e) => e.event.startsWith('capacity-')).pop()?.event !== 'capacity-lost'
+}
+
+/** Every HTTPChaos (by uid) the eastus cluster holds while a step runs, as first seen. */
+function watchChaos(drill: Drill): { objects: Chaos[]; stop: () => void } {
+  const objects: Chaos[] = []
+  const t = setInterval(() => {
+    for (const o of drill.clusters.eastus.list('httpchaos', NS) as Chaos[]) if (!objects.some((x) => x.metadata.uid === o.metadata.uid)) objects.push(o)
+  }, 5)
+  return { objects, stop: () => clearInterval(t) }
+}
+
+/** Another run's drill object on eastus, as this action writes it. */
+function foreignChaos(owner: string, expires: string, duration: string): never {
+  return {
+    apiVersion: 'chaos-mesh.org/v1alpha1',
+    kind: 'HTTPChaos',
+    metadata: { name: 'mr-drill-helloworld', namespace: NS, labels: { 'app.kubernetes.io/managed-by': 'mr-actions' }, annotations: { 'mr-actions.io/owner': owner, 'mr-actions.io/expires': expires } },
+    spec: { mode: 'all', selector: { namespaces: [NS], labelSelectors: { app: DEPLOYMENT } }, target: 'Request', port: 80, abort: true, duration }
+  } as never
 }
 
 /** Exit code 0, or the end of the log to say why not. */
@@ -91,35 +128,22 @@ describe('verify-failover drills', () => {
     expect(step.post?.code).toBe(0)
   })
 
-  test('failing pods through a Chaos Mesh HTTPChaos (fault-command kubectl apply / restore-command kubectl delete): Envoy ejects them, failover within 2 intervals of its ejections', async () => {
-    drill = await startDrill({
-      regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } },
-      outlierDetection: { consecutive5xxErrors: 1, interval: '100ms', baseEjectionTime: '3s', maxEjectionPercent: 100 }
-    })
-    const chaos = join(drill.dir, 'httpchaos.yaml')
-    writeFileSync(
-      chaos,
-      ['apiVersion: chaos-mesh.org/v1alpha1', 'kind: HTTPChaos', 'metadata: { name: drill, namespace: apigee }', 'spec:', '  mode: all', '  selector: { namespaces: [apigee], labelSelectors: { app: helloworld } }', '  target: Response', '  port: 80', '  replace: { code: 503 }', '  duration: 10m', ''].join('\n')
-    )
-    const step = await runAction(
-      'verify-failover',
-      {
-        weights: 'eastus=90, westeurope=10',
-        'ingress-url': drill.world.url,
-        classify: drill.classify,
-        'fault-mode': 'failing-pods',
-        'fault-region': 'eastus',
-        'fault-command': `kubectl --context aks-eastus apply -f ${chaos}`,
-        'restore-command': 'kubectl --context aks-eastus -n apigee delete httpchaos drill',
-        'fault-duration': '2s',
-        'probe-interval': `${INTERVAL}ms`,
-        consecutive: '10'
-      },
-      { env: drill.env }
-    )
+  test('http-chaos: the HTTPChaos carries this run as owner and its expiry; Envoy ejects the eastus pods, failover within 2 intervals of its ejections; nothing left after the step', async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, outlierDetection: OUTLIER })
+    const seen = watchChaos(drill)
+    const step = await runAction('verify-failover', chaosInputs(drill), { env: { ...drill.env, ...RUN_ENV } })
+    seen.stop()
     expectOk(step)
     const faultAt = Number(step.outputs['fault-at'])
     const failoverAt = Number(step.outputs['failover-at'])
+    // the object while it was live: this attempt's URL, expiring after fault-duration + restore-timeout (2m)
+    expect(seen.objects).toHaveLength(1)
+    const obj = seen.objects[0]
+    expect(obj.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'mr-actions' })
+    expect(obj.metadata.annotations['mr-actions.io/owner']).toBe(RUN_URL)
+    expect(Math.abs(Date.parse(obj.metadata.annotations['mr-actions.io/expires']) - (faultAt + 2000 + 120_000))).toBeLessThan(1000)
+    // the deployment's matchLabels, its container port, the request aborted; Chaos Mesh ends it after 32 s by itself
+    expect(obj.spec).toEqual({ mode: 'all', selector: { namespaces: [NS], labelSelectors: { app: DEPLOYMENT } }, target: 'Request', port: 80, abort: true, duration: '32s' })
     // Envoy's own events: both eastus hosts flagged failed_outlier_check, then no healthy eastus host
     expect(drill.world.truth.filter((e) => e.event === 'ejected' && e.region === 'eastus' && e.at >= faultAt).length).toBe(2)
     const truth = drill.world.truthAfter('eastus', 'capacity-lost', faultAt)!
@@ -128,10 +152,93 @@ describe('verify-failover drills', () => {
     expect(after.length).toBeGreaterThan(20)
     expect(after.every((p) => p.kind === 'ok' && p.region === 'westeurope')).toBe(true)
     expect(JSON.parse(step.outputs.errors)['http-5xx']).toBeGreaterThanOrEqual(2)
-    // restore-command deleted the object: no fault left on any replica, eastus answers again
+    // restored by deleting the object: none left, no fault on any replica, eastus answers again
+    expect(step.summary).toMatch(/Failover: PASS \(http-chaos on eastus\)/)
+    expect(step.summary).toMatch(/deleted httpchaos\/mr-drill-helloworld at /)
     expect(drill.clusters.eastus.list('httpchaos', NS)).toEqual([])
-    expect(Number(step.outputs['restore-ms'])).toBeGreaterThan(0)
     expect(drill.world.replicas.get('eastus')!.every((r) => r.fault === undefined)).toBe(true)
+    expect(Number(step.outputs['restore-ms'])).toBeGreaterThan(0)
+    expect(step.post?.code).toBe(0)
+  })
+
+  test("http-chaos while another run's drill is live: refuses naming its owner and expiry; nothing probed, created or deleted", async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, outlierDetection: OUTLIER })
+    const other = 'https://github.com/example/platform/actions/runs/555/attempts/1'
+    const expires = new Date(Date.now() + 600_000).toISOString()
+    const before = drill.clusters.eastus.apply(foreignChaos(other, expires, '10m')) as { metadata: { uid: string; resourceVersion: string } }
+    const requests = await drill.world.requests()
+    const step = await runAction('verify-failover', chaosInputs(drill), { env: { ...drill.env, ...RUN_ENV } })
+    expect(step.code).toBe(1)
+    expect(step.stdout).toContain(`::error::a drill by ${other} is live on deployment ${DEPLOYMENT} until ${expires} (httpchaos/mr-drill-helloworld in namespace ${NS}, region eastus); nothing was changed`)
+    expect(step.stdout).toMatch(/wait for it or delete httpchaos\/mr-drill-helloworld \(kubectl delete httpchaos mr-drill-helloworld -n apigee\) if that run is gone/)
+    // the foreign object untouched, no probe sent, nothing recorded for the post step
+    const still = drill.clusters.eastus.get('httpchaos', NS, 'mr-drill-helloworld') as { metadata: { uid: string; resourceVersion: string; annotations: Record<string, string> } }
+    expect(still.metadata.uid).toBe(before.metadata.uid)
+    expect(still.metadata.annotations['mr-actions.io/owner']).toBe(other)
+    expect(drill.clusters.eastus.list('httpchaos', NS)).toHaveLength(1)
+    expect(await drill.world.requests()).toBe(requests)
+    expect(step.state.fault).toBeUndefined()
+    expect(step.post?.code).toBe(0)
+    expect(drill.clusters.eastus.list('httpchaos', NS)).toHaveLength(1)
+  })
+
+  test('http-chaos over an expired leftover: deleted first (said so), then the drill runs (chaos-action 503)', async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, outlierDetection: OUTLIER })
+    const other = 'https://github.com/example/platform/actions/runs/554/attempts/1'
+    const expired = new Date(Date.now() - 60_000).toISOString()
+    // a run that died: its object lingers after Chaos Mesh ended the injection (duration over)
+    const applied = Date.now()
+    drill.clusters.eastus.apply(foreignChaos(other, expired, '1s'))
+    for (let i = 0; i < 200 && drill.world.truth.filter((e) => e.event === 'chaos-recovered' && e.at >= applied).length === 0; i++) await sleep(20)
+    const seen = watchChaos(drill)
+    const step = await runAction('verify-failover', { ...chaosInputs(drill), 'chaos-action': '503' }, { env: { ...drill.env, ...RUN_ENV } })
+    seen.stop()
+    expectOk(step)
+    expect(step.stdout).toContain(`httpchaos/mr-drill-helloworld in namespace ${NS} is a leftover of ${other} (it expired at ${expired}): deleting it first`)
+    expect(step.summary).toMatch(/Restored first: an earlier drill/)
+    expect(seen.objects.map((o) => o.metadata.annotations['mr-actions.io/owner'])).toEqual([other, RUN_URL])
+    expect(seen.objects[1].spec).toMatchObject({ target: 'Response', replace: { code: 503 } })
+    expect(step.outputs['failover-verdict']).toBe('pass')
+    expect(JSON.parse(step.outputs.errors)['http-5xx']).toBeGreaterThanOrEqual(2)
+    expect(drill.clusters.eastus.list('httpchaos', NS)).toEqual([])
+    expect(drill.world.replicas.get('eastus')!.every((r) => r.fault === undefined)).toBe(true)
+  })
+
+  test('http-chaos cancelled in the fault phase: SIGINT, main deletes the object; SIGKILL (no cancel handler), the post step deletes it', async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, outlierDetection: OUTLIER })
+    const inputs = { ...chaosInputs(drill), 'fault-duration': '3s' }
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      const running = startStep('verify-failover', 'main', inputs, { env: { ...drill.env, ...RUN_ENV } })
+      let out = ''
+      let sent = false
+      running.child.stdout!.on('data', (d: Buffer) => {
+        out += d
+        if (!sent && /\$ kubectl .* create -f -/.test(out)) {
+          sent = true
+          setTimeout(() => running.child.kill(signal), 400)
+        }
+      })
+      const main = await running.done
+      expect({ signal, sent, log: sent ? '' : out.slice(-3000) }).toEqual({ signal, sent: true, log: '' })
+      // recorded before it was created: what the post step needs
+      expect(JSON.parse(main.state.fault)).toMatchObject({ mode: 'http-chaos', chaos: { name: 'mr-drill-helloworld', owner: RUN_URL } })
+      if (signal === 'SIGINT') {
+        expect(main.code).toBe(1)
+        expect(main.summary).toMatch(/\*\*Cancelled by SIGINT\.\*\* Restore: deleted httpchaos\/mr-drill-helloworld at /)
+        expect(drill.clusters.eastus.list('httpchaos', NS)).toEqual([])
+      } else {
+        expect(main.signal).toBe('SIGKILL')
+        expect(drill.clusters.eastus.list('httpchaos', NS)).toHaveLength(1)
+      }
+      const post = await startStep('verify-failover', 'post', inputs, { env: { ...drill.env, ...RUN_ENV }, state: main.state }).done
+      expect({ signal, post: post.code }).toEqual({ signal, post: 0 })
+      if (signal === 'SIGKILL') expect(post.stdout).toContain('deleted httpchaos/mr-drill-helloworld in namespace apigee')
+      expect({ signal, left: drill.clusters.eastus.list('httpchaos', NS) }).toEqual({ signal, left: [] })
+      for (let i = 0; i < 100 && drill.world.replicas.get('eastus')!.some((r) => r.fault); i++) await sleep(20)
+      expect({ signal, faulted: drill.world.replicas.get('eastus')!.filter((r) => r.fault).length }).toEqual({ signal, faulted: 0 })
+      // the next round's split check needs eastus back: Envoy returns ejected hosts after baseEjectionTime
+      for (let i = 0; i < 500 && !healthy(drill, 'eastus'); i++) await sleep(20)
+    }
   })
 
   test('SIGINT at 6 moments (and SIGTERM) of a scale-to-zero drill: replicas restored every time', async () => {

@@ -47,14 +47,13 @@ describe('verify-failover prechecks on the mesh objects (kubectl apply, then the
     'kube-context': 'aks-eastus',
     deployment: DEPLOYMENT,
     namespace: NS,
-    ...(mode === 'failing-pods' ? { 'fault-command': 'true', 'restore-command': 'true' } : {}),
     'fault-duration': '2s',
     'probe-interval': '20ms'
   })
   const cases: Array<[string, string, string, RegExp]> = [
     ['distribute and failover both set', 'scale-to-zero', DR(`    loadBalancer:\n      localityLbSetting:\n        distribute: [{ from: '*', to: { 'eastus/*': 90, 'westeurope/*': 10 } }]\n        failover: [{ from: eastus, to: westeurope }]\n${OD}`), /DestinationRule apigee\/helloworld: spec.trafficPolicy.loadBalancer.localityLbSetting sets both distribute and failover/],
     ['failover without outlierDetection', 'scale-to-zero', DR(`    loadBalancer:\n      localityLbSetting:\n        failover: [{ from: eastus, to: westeurope }]\n`), /DestinationRule apigee\/helloworld: spec.trafficPolicy.loadBalancer.localityLbSetting.failover without spec.trafficPolicy.outlierDetection/],
-    ['maxEjectionPercent too low for failing pods', 'failing-pods', DR(distribute(90, 10) + '    outlierDetection: { consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 30s, maxEjectionPercent: 25 }\n'), /spec.trafficPolicy.outlierDetection.maxEjectionPercent 25 lets Envoy eject 1 of 4 pods, but eastus has 2/],
+    ['maxEjectionPercent too low for http-chaos', 'http-chaos', DR(distribute(90, 10) + '    outlierDetection: { consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 30s, maxEjectionPercent: 25 }\n'), /spec.trafficPolicy.outlierDetection.maxEjectionPercent 25 lets Envoy eject 1 of 4 pods, but eastus has 2/],
     ['weights that disagree with the expected split', 'scale-to-zero', DR(distribute(80, 20) + OD), /distribute\[0\].to gives eastus 80.0%(25)?, westeurope 20.0%(25)?; the expected split is eastus 90.0%(25)?, westeurope 10.0%(25)?/],
     [
       'a route split across per-region subsets',

@@ -92,7 +92,7 @@ describe('verify-failover refuses bad inputs before any change', () => {
     ['a bad probe interval', { 'probe-interval': '-1s' }, /input 'probe-interval': not a duration/],
     ['alpha out of range', { alpha: '1.5' }, /input 'alpha': out of range/],
     ['an unknown fault mode', { 'fault-mode': 'chaos' }, /input 'fault-mode': not one of the choices/],
-    ['command mode without restore-command', { 'fault-mode': 'command', 'fault-command': 'true' }, /input 'restore-command': is required with a fault-command/],
+    ['command mode without restore-command', { 'fault-mode': 'command', 'fault-command': 'true' }, /input 'restore-command': is required with fault-mode command/],
     ['fixed N above max-requests', { 'split-test': 'fixed', 'max-requests': '100' }, /input 'max-requests': 100 is below the 301 requests/],
     ['fault too short for K', { 'fault-duration': '100ms', consecutive: '10' }, /input 'fault-duration': 100ms is too short to see 10 consecutive/],
     ['a deployment that does not exist', { deployment: 'nosuch' }, /deployment nosuch not found in namespace apigee/]

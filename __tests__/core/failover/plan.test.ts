@@ -1,5 +1,6 @@
 import { parseAlternative, parseClassify, parseWeights, readPlan } from '../../../src/core/failover/plan.ts'
 import { precheck } from '../../../src/core/failover/precheck.ts'
+import type { ActionError, InputErrors } from '../../../src/core/errors.ts'
 import { InputReader } from '../../../src/core/inputs.ts'
 import { parseTopology } from '../../../src/core/topology.ts'
 
@@ -66,6 +67,36 @@ describe('plan parsers', () => {
     expect(err?.message).toMatch(/input 'alpha'/)
     expect(err?.message).toMatch(/input 'fault-command': is required/)
   })
+  const topo = parseTopology(
+    'regions:\n  eastus:\n    kube: { context: aks-eastus }\n    service: { deployment: hello, namespace: apigee }\n    ingress: { url: "https://api.example.com/", json: "region=eastus" }\n  westeurope:\n    ingress: { header: "x-region: westeurope" }\n'
+  )
+  /** Each error as 'message | fix: hint'. */
+  const errorLines = (v: Record<string, string>): string[] => {
+    try {
+      readPlan(new InputReader((n: string) => v[n] ?? ''), topo)
+    } catch (e) {
+      return ((e as InputErrors).errors ?? [e as ActionError]).map((x) => `${x.message} | fix: ${x.hint}`)
+    }
+    return []
+  }
+  test('http-chaos: the same kube target as scale-to-zero from the topology, abort by default, the object named after the deployment', () => {
+    const plan = readPlan(new InputReader((n: string) => ({ weights: 'eastus=90,westeurope=10', 'fault-mode': 'http-chaos', 'fault-region': 'eastus', 'fault-duration': '30s', 'restore-timeout': '2m' })[n] ?? ''), topo)!
+    expect(plan.fault.kube).toEqual({ deployment: 'hello', namespace: 'apigee', context: 'aks-eastus', kubeconfig: undefined })
+    // Chaos Mesh's duration: the fault phase plus 30 s; live: the fault phase plus restore-timeout
+    expect(plan.fault.chaos).toEqual({ name: 'mr-drill-hello', action: 'abort', port: undefined, durationMs: 60000, liveMs: 150000 })
+    const coded = readPlan(new InputReader((n: string) => ({ weights: 'eastus=90,westeurope=10', 'fault-mode': 'http-chaos', 'fault-region': 'eastus', 'chaos-action': '503', 'chaos-port': '8080' })[n] ?? ''), topo)!
+    expect(coded.fault.chaos).toMatchObject({ action: 503, port: 8080 })
+  })
+  test('http-chaos input mistakes: one error each, naming the input, the value and the fix', () => {
+    const base = { weights: 'eastus=90,westeurope=10', 'fault-mode': 'http-chaos', 'fault-region': 'eastus' }
+    expect(errorLines({ ...base, 'chaos-action': 'abrt' })).toEqual([expect.stringMatching(/^input 'chaos-action': 'abrt' is neither 'abort' nor a 5xx status code \| fix: 'abort' \(requests reset\) or a 5xx status such as 503/)])
+    expect(errorLines({ ...base, 'chaos-action': '404' })).toEqual([expect.stringMatching(/input 'chaos-action': '404' is neither/)])
+    expect(errorLines({ ...base, 'chaos-port': '70000' })).toEqual([expect.stringMatching(/input 'chaos-port': out of range 1..65535 \(got '70000'\)/)])
+    expect(errorLines({ ...base, 'fault-command': 'true', 'restore-command': 'true' })).toEqual([expect.stringMatching(/input 'fault-command': is not used with fault-mode http-chaos/)])
+    expect(errorLines({ ...base, 'fault-mode': 'scale-to-zero', 'chaos-action': '503' })).toEqual([expect.stringMatching(/input 'chaos-action': is only used with fault-mode http-chaos \(got mode scale-to-zero\)/)])
+    expect(errorLines({ ...base, 'fault-mode': 'failing-pods' })).toEqual([expect.stringMatching(/input 'fault-mode': not one of the choices \(got 'failing-pods'\) \| fix: one of none, scale-to-zero, http-chaos, command/)])
+    expect(errorLines({ ...base, 'fault-mode': 'command', 'fault-command': 'true' })).toEqual([expect.stringMatching(/input 'restore-command': is required with fault-mode command/)])
+  })
 })
 
 describe('precheck (Istio objects)', () => {
@@ -76,9 +107,9 @@ describe('precheck (Istio objects)', () => {
   const od = { consecutive5xxErrors: 1, interval: '1s', baseEjectionTime: '30s', maxEjectionPercent: 100 }
   const distribute = (to: Record<string, number>) => ({ loadBalancer: { localityLbSetting: { enabled: true, distribute: [{ from: '*', to }] } } })
   const good = { namespace: 'apigee', virtualServices: [vs], destinationRules: [dr({ ...distribute({ 'eastus/*': 90, 'westeurope/*': 10 }), outlierDetection: od })], pods: { eastus: 2, westeurope: 2 } }
-  const msgs = (m: object, mode: Parameters<typeof precheck>[2] = 'failing-pods') => precheck({ ...good, ...m }, exp, mode, 'eastus').map((f) => `${f.level}: ${f.message}`)
+  const msgs = (m: object, mode: Parameters<typeof precheck>[2] = 'http-chaos') => precheck({ ...good, ...m }, exp, mode, 'eastus').map((f) => `${f.level}: ${f.message}`)
   test('a fitting configuration has no findings', () => {
-    expect(precheck(good, exp, 'failing-pods', 'eastus')).toEqual([])
+    expect(precheck(good, exp, 'http-chaos', 'eastus')).toEqual([])
   })
   test('each of Istio\'s rules gives one finding naming the object and the field', () => {
     const both = { loadBalancer: { localityLbSetting: { distribute: [{ from: '*', to: { 'eastus/*': 90, 'westeurope/*': 10 } }], failover: [{ from: 'eastus', to: 'westeurope' }] } }, outlierDetection: od }

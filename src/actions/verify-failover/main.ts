@@ -1,10 +1,11 @@
 // verify-failover: the runbook of procedure.md section E, measured.
 //   1. read and check every input (nothing is touched before they are all valid)
 //   2. precheck the ingress configuration where it can be read
-//   3. restore what an earlier, killed run left behind (the deployment annotation)
+//   3. restore what an earlier, killed run left behind (the deployment annotation, its HTTPChaos);
+//      refuse, changing nothing, while another run's HTTPChaos is live
 //   4. split check: a sequential test of the observed shares against the expected weights
-//   5. fault: scale a region to 0 / make its pods fail / run the caller's command; measure the
-//      failover from a steady probe stream
+//   5. fault: scale a region to 0 / make its pods fail (HTTPChaos) / run the caller's command;
+//      measure the failover from a steady probe stream
 //   6. restore (always, also on SIGINT/SIGTERM and in the post step); measure until the region
 //      serves again
 //   7. report: verdicts, a table per phase, a chart of shares over time, JSON, outputs
@@ -12,6 +13,7 @@ import * as core from '@actions/core'
 import { runAction } from '../../core/entry.ts'
 import { ActionError, PreflightError } from '../../core/errors.ts'
 import { FaultController, restoreFromAnnotation, type RestoreResult } from '../../core/failover/fault.ts'
+import { describeAction } from '../../core/failover/http-chaos.ts'
 import { readPlan, type FailoverPlan } from '../../core/failover/plan.ts'
 import { AbortGuard, steadyState, type SurvivorState } from '../../core/failover/gate.ts'
 import { precheck } from '../../core/failover/precheck.ts'
@@ -44,15 +46,8 @@ export async function run(): Promise<void> {
       plan.fault.mode === 'none'
         ? undefined
         : new FaultController(
-            { mode: plan.fault.mode, region: plan.fault.region!, kube: plan.fault.kube, command: plan.fault.command, restoreCommand: plan.fault.restoreCommand, header: plan.fault.header },
-            {
-              saveState: core.saveState,
-              info: core.info,
-              warning: core.warning,
-              setHeader: (h) => {
-                prober.headers = h ? { [h.name]: h.value } : {}
-              }
-            }
+            { mode: plan.fault.mode, region: plan.fault.region!, kube: plan.fault.kube, command: plan.fault.command, restoreCommand: plan.fault.restoreCommand, chaos: plan.fault.chaos },
+            { saveState: core.saveState, info: core.info, warning: core.warning }
           )
     // A drill that injects a fault changes traffic: it holds the lock (the Lease in the faulted
     // region's cluster, Cassandra namespace) so it never runs during a promotion or another drill.
@@ -131,7 +126,7 @@ function showPlan(plan: FailoverPlan, report: Report): void {
       'fault',
       plan.fault.mode === 'none'
         ? 'none'
-        : `${plan.fault.mode} on ${plan.fault.region} for ${formatDuration(plan.fault.durationMs)}${plan.fault.kube ? ` (deployment ${plan.fault.kube.namespace}/${plan.fault.kube.deployment}${plan.fault.kube.context ? `, context ${plan.fault.kube.context}` : ''})` : ''}${plan.fault.header ? ` (header ${plan.fault.header.name})` : ''}; failover = ${plan.consecutive} consecutive survivor responses`
+        : `${plan.fault.mode} on ${plan.fault.region} for ${formatDuration(plan.fault.durationMs)}${plan.fault.kube ? ` (deployment ${plan.fault.kube.namespace}/${plan.fault.kube.deployment}${plan.fault.kube.context ? `, context ${plan.fault.kube.context}` : ''})` : ''}${plan.fault.chaos ? ` (httpchaos/${plan.fault.chaos.name}: ${describeAction(plan.fault.chaos.action)}${plan.fault.chaos.port ? ` on port ${plan.fault.chaos.port}` : ''}, Chaos Mesh ends it after ${formatDuration(plan.fault.chaos.durationMs)})` : ''}; failover = ${plan.consecutive} consecutive survivor responses`
     ]
   ]
   for (const [k, v] of rows) core.info(`${k}: ${v}`)
@@ -154,7 +149,7 @@ async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report:
     throw new PreflightError(`could not read the DestinationRules and VirtualServices in namespace ${m.namespace}${m.context ? ` (context ${m.context})` : ''}: ${(e as Error).message}`, 'check mesh-namespace / mesh-context and that Istio is installed there')
   }
   const items = list?.items ?? []
-  const pods = plan.fault.mode === 'failing-pods' ? await podCounts(plan, topo) : undefined
+  const pods = plan.fault.mode === 'http-chaos' ? await podCounts(plan, topo) : undefined
   const findings = precheck(
     { namespace: m.namespace, destinationRules: items.filter((o) => o.kind === 'DestinationRule'), virtualServices: items.filter((o) => o.kind === 'VirtualService'), pods },
     plan.expected,
@@ -179,11 +174,19 @@ async function podCounts(plan: FailoverPlan, topo: Topology | undefined): Promis
   return out
 }
 
-/** Restores what a killed earlier run left (the annotation); true when it did. */
+/** Restores what a killed earlier run left (the annotation, the HTTPChaos); true when it did. */
 async function restoreLeftover(fault: FaultController, report: Report): Promise<boolean> {
   const c = await fault.check()
-  if (c.leftover === undefined) return false
   const k = fault.spec.kube!
+  if (c.chaos) {
+    const name = fault.spec.chaos!.name
+    core.warning(`httpchaos/${name} in namespace ${k.namespace} is a leftover of ${c.chaos.owner} (${c.chaos.why}): deleting it first`)
+    const r = await fault.clearChaosLeftover(c.chaos.owner)
+    report.note(`Restored first: an earlier drill (${c.chaos.owner}) had left \`httpchaos/${name}\` (${c.chaos.why}); ${r?.action ?? 'it was gone meanwhile'}.`)
+    report.set('restoredLeftover', { httpchaos: name, owner: c.chaos.owner, why: c.chaos.why })
+    return r !== undefined
+  }
+  if (c.leftover === undefined) return false
   core.warning(`deployment ${k.deployment} carries the annotation of an earlier drill (original replicas ${c.leftover}): restoring it first`)
   const r = await restoreFromAnnotation(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig }), k, { info: core.info, warning: core.warning })
   report.note(`Restored first: an earlier drill had left deployment \`${k.deployment}\` at ${c.replicas} replica(s); ${r?.action ?? 'nothing to do'}.`)
@@ -321,10 +324,10 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
   // cancelled: the signal path restores and reports; no phase tables of a drill cut short
   if (prober.isStopped) return { failoverOk: false, restoreOk: false }
   const restoreAt = restored?.at ?? Date.now()
-  if (!prober.isStopped) {
-    const probes = await prober.run('restore', { until: (p) => p.kind === 'ok' && p.region === region, maxMs: plan.restoreTimeoutMs })
-    rt = analyzeRestore(probes, restoreAt, region)
-  }
+  const probes = await prober.run('restore', { until: (p) => p.kind === 'ok' && p.region === region, maxMs: plan.restoreTimeoutMs })
+  // cancelled while measuring the restore: the same, the cancel's report is the only one
+  if (prober.isStopped) return { failoverOk: false, restoreOk: false }
+  rt = analyzeRestore(probes, restoreAt, region)
   const failoverOk = timing.failoverAt !== undefined
   const restoreOk = rt?.restoreMs !== undefined
   const fmt = (ms: number | undefined): string => (ms === undefined ? '-' : formatDuration(ms))

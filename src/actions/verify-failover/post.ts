@@ -1,10 +1,12 @@
 // The post step (post-if: always()): runs after main whatever happened, also after a cancel.
 // Undoes the fault main recorded in its state; idempotent, so it is harmless after a main that
-// already restored. For scale-to-zero the deployment's annotation is the source of truth.
+// already restored. For scale-to-zero the deployment's annotation is the source of truth, for
+// http-chaos the HTTPChaos object (deleted only while it carries the owner main recorded).
 import * as core from '@actions/core'
 import { runAction } from '../../core/entry.ts'
 import { run as exec } from '../../core/exec.ts'
 import { restoreFromAnnotation, type FaultRecord } from '../../core/failover/fault.ts'
+import { deleteOwnedChaos } from '../../core/failover/http-chaos.ts'
 import { Kubectl } from '../../core/kube/kubectl.ts'
 
 export async function runPost(): Promise<void> {
@@ -25,6 +27,14 @@ export async function runPost(): Promise<void> {
       if (!r) report.status = 'unchanged'
       return
     }
+    if (rec.mode === 'http-chaos' && rec.kube && rec.chaos) {
+      const k = rec.kube
+      const r = await deleteOwnedChaos(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${rec.region}` }), k, rec.chaos.name, rec.chaos.owner, { info: core.info, warning: core.warning })
+      report.note(r ? `post: ${r.action} (main had not).` : `post: no httpchaos/${rec.chaos.name} of this run left; nothing to restore.`)
+      report.output('restored', r ? 'true' : 'false')
+      if (!r) report.status = 'unchanged'
+      return
+    }
     if (restoredByMain) {
       core.info('verify-failover post: main already restored the fault')
       report.status = 'unchanged'
@@ -36,7 +46,9 @@ export async function runPost(): Promise<void> {
       report.note('post: ran restore-command.')
       report.output('restored', 'true')
     } else {
-      core.info('verify-failover post: header fault ends with the probes; nothing to restore')
+      // main refuses fault-mode command without restore-command; an empty one here means the
+      // workflow passed a different value to this step
+      core.warning('verify-failover post: no restore-command to undo the fault main recorded; restore it by hand')
       report.status = 'unchanged'
     }
   })

@@ -1,11 +1,14 @@
 // Injecting the drill's fault and undoing it, whatever happens. Every change is recorded before
 // it is made: in the step state (core.saveState, read by the post step) and, for scale-to-zero,
-// as an annotation on the deployment (read by any later run). Changes run one at a time, so a
+// as an annotation on the deployment, for http-chaos as the HTTPChaos object's owner and expiry
+// (read by any later run; see http-chaos.ts). Changes run one at a time, so a
 // restore that a cancel triggers waits for an in-flight change and then undoes it; once a
 // restore has begun no new fault is injected.
 import { PreflightError } from '../errors.ts'
 import { run } from '../exec.ts'
 import { Kubectl } from '../kube/kubectl.ts'
+import { runHolder } from '../kube/lease.ts'
+import { chaosManifest, createChaos, deleteOwnedChaos, judge, liveError, podSelection, readChaos, type ChaosPlan } from './http-chaos.ts'
 import { ANNOTATION, type FaultMode, type KubeFaultTarget } from './plan.ts'
 
 export interface FaultRecord {
@@ -13,6 +16,8 @@ export interface FaultRecord {
   region: string
   kube?: KubeFaultTarget
   originalReplicas?: number
+  /** http-chaos: the object and the owner it carries (the post step deletes it only while it is still this run's) */
+  chaos?: { name: string; owner: string }
   /** The fault was (or was about to be) injected at this time (epoch ms). */
   at?: number
 }
@@ -21,9 +26,9 @@ export interface FaultHooks {
   saveState: (name: string, value: string) => void
   info: (msg: string) => void
   warning: (msg: string) => void
-  /** Header mode: set (or clear, with undefined) the header the probes carry. */
-  setHeader?: (h: { name: string; value: string } | undefined) => void
   kubectl?: string
+  /** Who this run is (the HTTPChaos owner); default the run URL of this attempt (lease.ts runHolder). */
+  owner?: string
 }
 
 export interface FaultSpec {
@@ -32,12 +37,19 @@ export interface FaultSpec {
   kube?: KubeFaultTarget
   command?: string
   restoreCommand?: string
-  header?: { name: string; value: string }
+  chaos?: ChaosPlan
 }
 
 interface Deployment {
   metadata: { name: string; annotations?: Record<string, string> }
-  spec?: { replicas?: number }
+  spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> }; template?: { spec?: { containers?: Array<{ ports?: Array<{ containerPort?: number }> }> } } }
+}
+
+/** What an earlier drill left: the replicas its annotation records, or its HTTPChaos object. */
+export interface Leftover {
+  replicas: number
+  leftover?: number
+  chaos?: { owner: string; why: string }
 }
 
 export interface RestoreResult {
@@ -51,6 +63,7 @@ export class FaultController {
   private chain: Promise<unknown> = Promise.resolve()
   private closed = false
   injected = false
+  private selection?: { matchLabels: Record<string, string>; port: number }
 
   constructor(spec: FaultSpec, hooks: FaultHooks) {
     this.spec = spec
@@ -68,6 +81,10 @@ export class FaultController {
     return next
   }
 
+  get owner(): string {
+    return this.hooks.owner ?? runHolder()
+  }
+
   get restoring(): boolean {
     return this.closed
   }
@@ -77,19 +94,38 @@ export class FaultController {
     return this.kubectl().getJson<Deployment>(['deployment', k.deployment], k.namespace)
   }
 
-  /** Before anything else: the deployment must exist and have replicas (scale-to-zero only). */
-  async check(): Promise<{ replicas: number; leftover?: number }> {
-    if (this.spec.mode !== 'scale-to-zero') return { replicas: 0 }
+  private async requireDeployment(): Promise<Deployment> {
     const k = this.spec.kube!
     const d = await this.deployment()
-    if (!d) {
-      throw new PreflightError(
-        `deployment ${k.deployment} not found in namespace ${k.namespace} (region ${this.spec.region}, ${k.context ? `context ${k.context}` : 'current context'})`,
-        'check inputs deployment / namespace / kube-context (or topology regions.<r>.service and kube)'
-      )
+    if (d) return d
+    throw new PreflightError(
+      `deployment ${k.deployment} not found in namespace ${k.namespace} (region ${this.spec.region}, ${k.context ? `context ${k.context}` : 'current context'})`,
+      'check inputs deployment / namespace / kube-context (or topology regions.<r>.service and kube)'
+    )
+  }
+
+  /**
+   * Before anything else: the deployment must exist (scale-to-zero, http-chaos). Returns what an
+   * earlier drill left; throws, changing nothing, while another run's HTTPChaos is live.
+   */
+  async check(): Promise<Leftover> {
+    if (this.spec.mode !== 'scale-to-zero' && this.spec.mode !== 'http-chaos') return { replicas: 0 }
+    const k = this.spec.kube!
+    const d = await this.requireDeployment()
+    if (this.spec.mode === 'http-chaos') {
+      const c = this.spec.chaos!
+      this.selection = podSelection(d, k, c.port, this.kubectl().label)
+      const v = judge(await readChaos(this.kubectl(), k, c.name), this.owner, Date.now())
+      if (v.kind === 'live') throw liveError(k, c.name, v, this.kubectl().label)
+      return { replicas: d.spec?.replicas ?? 1, chaos: v.kind === 'leftover' ? { owner: v.owner, why: v.why } : undefined }
     }
     const ann = d.metadata.annotations?.[ANNOTATION]
     return { replicas: d.spec?.replicas ?? 1, leftover: ann !== undefined ? Number(ann) : undefined }
+  }
+
+  /** Deletes an earlier drill's HTTPChaos that check() judged a leftover (its owner is named there). */
+  async clearChaosLeftover(owner: string): Promise<RestoreResult | undefined> {
+    return deleteOwnedChaos(this.kubectl(), this.spec.kube!, this.spec.chaos!.name, owner, this.hooks)
   }
 
   /** Injects the fault; returns when it was issued, or undefined when a restore already began. */
@@ -113,15 +149,26 @@ export class FaultController {
         await this.kubectl().run(['scale', `deployment/${k.deployment}`, '--replicas=0'], k.namespace)
         return at
       }
+      if (s.mode === 'http-chaos') {
+        const k = s.kube!
+        const c = s.chaos!
+        this.selection ??= podSelection(await this.requireDeployment(), k, c.port, this.kubectl().label)
+        const owner = this.owner
+        record.chaos = { name: c.name, owner }
+        record.at = Date.now()
+        const obj = chaosManifest(c, k, { owner, now: record.at, ...this.selection })
+        // State first (the post step deletes the object on cancel), then the object.
+        this.hooks.saveState('fault', JSON.stringify(record))
+        this.injected = true
+        const at = Date.now()
+        await createChaos(this.kubectl(), k, obj, owner, Date.now)
+        return at
+      }
       record.at = Date.now()
       this.hooks.saveState('fault', JSON.stringify(record))
       this.injected = true
       const at = Date.now()
-      if (s.command) {
-        await run('bash', ['-c', s.command], { env: { MR_FAULT_REGION: s.region }, echoOutput: true, timeoutMs: 120000 })
-      } else if (s.header) {
-        this.hooks.setHeader?.(s.header)
-      }
+      await run('bash', ['-c', s.command!], { env: { MR_FAULT_REGION: s.region }, echoOutput: true, timeoutMs: 120000 })
       return at
     })
   }
@@ -140,14 +187,12 @@ export class FaultController {
     const s = this.spec
     if (s.mode === 'scale-to-zero') return restoreFromAnnotation(this.kubectl(), s.kube!, this.hooks)
     if (!this.injected) return undefined
+    // idempotent by itself (reads the object first), and never deletes another run's
+    if (s.mode === 'http-chaos') return deleteOwnedChaos(this.kubectl(), s.kube!, s.chaos!.name, this.owner, this.hooks)
     this.injected = false
     const at = Date.now()
-    if (s.command) {
-      await run('bash', ['-c', s.restoreCommand!], { env: { MR_FAULT_REGION: s.region }, echoOutput: true, timeoutMs: 120000 })
-      return { at, action: 'ran restore-command' }
-    }
-    this.hooks.setHeader?.(undefined)
-    return { at, action: `stopped sending ${s.header?.name}` }
+    await run('bash', ['-c', s.restoreCommand!], { env: { MR_FAULT_REGION: s.region }, echoOutput: true, timeoutMs: 120000 })
+    return { at, action: 'ran restore-command' }
   }
 }
 

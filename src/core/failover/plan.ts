@@ -7,9 +7,10 @@ import { rules } from '../patterns.ts'
 import type { Topology } from '../topology.ts'
 import { formatDuration } from '../wait.ts'
 import { parseRule, type ClassifyRule } from './classify.ts'
+import { chaosPlan, parseChaosAction, type ChaosAction, type ChaosPlan } from './http-chaos.ts'
 import { defaultAlternatives, leakAlternatives, requiredNFixed, type Alternative } from './stats.ts'
 
-export const FAULT_MODES = ['none', 'scale-to-zero', 'failing-pods', 'command'] as const
+export const FAULT_MODES = ['none', 'scale-to-zero', 'http-chaos', 'command'] as const
 export type FaultMode = (typeof FAULT_MODES)[number]
 
 export interface KubeFaultTarget {
@@ -49,8 +50,8 @@ export interface FailoverPlan {
     durationMs: number
     command?: string
     restoreCommand?: string
-    header?: { name: string; value: string }
     kube?: KubeFaultTarget
+    chaos?: ChaosPlan
   }
   consecutive: number
   restoreTimeoutMs: number
@@ -208,20 +209,23 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
   const durationMs = inputs.duration('fault-duration', { default: 30000, minMs: 100, maxMs: 3600000 }) ?? 30000
   const command = inputs.string('fault-command')
   const restoreCommand = inputs.string('restore-command')
-  const headerText = inputs.string('fault-header')
-  let header: { name: string; value: string } | undefined
-  if (headerText) {
-    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*:\s*(.+)$/.exec(headerText)
-    if (!m) inputs.fail(new InputError('fault-header', `'${headerText}' is not 'name: value'`, "e.g. 'x-mr-fail: eastus'"))
-    else header = { name: m[1].toLowerCase(), value: m[2].trim() }
-  }
   if (mode === 'command' && !command) inputs.fail(new InputError('fault-command', 'is required with fault-mode command', 'give the command that injects the fault'))
-  if ((mode === 'command' || (mode === 'failing-pods' && command)) && !restoreCommand) {
-    inputs.fail(new InputError('restore-command', `is required with a fault-command (mode ${mode}): the drill must be able to undo what it did`, 'give the command that undoes the fault'))
+  if (mode === 'command' && command && !restoreCommand) {
+    inputs.fail(new InputError('restore-command', 'is required with fault-mode command: the drill must be able to undo what it did', 'give the command that undoes the fault'))
   }
-  if (mode === 'failing-pods' && !command && !header) inputs.fail(new InputError('fault-mode', 'failing-pods needs fault-command (+ restore-command) or fault-header', "e.g. fault-header: 'x-mr-fail: eastus'"))
-  if (mode !== 'failing-pods' && header) inputs.fail(new InputError('fault-header', `is only used with fault-mode failing-pods (got mode ${mode})`, 'remove it or set fault-mode: failing-pods'))
-  if (mode === 'scale-to-zero' && command) inputs.fail(new InputError('fault-command', 'is not used with fault-mode scale-to-zero', 'remove it, or use fault-mode command'))
+  if ((mode === 'scale-to-zero' || mode === 'http-chaos') && command) inputs.fail(new InputError('fault-command', `is not used with fault-mode ${mode}`, 'remove it, or use fault-mode command'))
+  const actionText = inputs.string('chaos-action')
+  let action: ChaosAction = 'abort'
+  if (actionText) {
+    const a = parseChaosAction(actionText)
+    if ('error' in a) inputs.fail(new InputError('chaos-action', a.error, "'abort' (requests reset) or a 5xx status such as 503 (responses replaced): outlier detection ejects pods only on 5xx and resets"))
+    else action = a.ok
+  }
+  const chaosPort = inputs.int('chaos-port', { min: 1, max: 65535 })
+  // action.yml's default 'abort' reaches every run: only a value someone chose is out of place
+  for (const [name, given] of [['chaos-action', actionText !== undefined && actionText !== 'abort'], ['chaos-port', chaosPort !== undefined]] as const) {
+    if (given && mode !== 'http-chaos') inputs.fail(new InputError(name, `is only used with fault-mode http-chaos (got mode ${mode})`, 'remove it or set fault-mode: http-chaos'))
+  }
 
   const consecutive = inputs.int('consecutive', { min: 1, max: 10000, default: 10 }) ?? 10
   const restoreTimeoutMs = inputs.duration('restore-timeout', { default: 120000, minMs: 100, maxMs: 3600000 }) ?? 120000
@@ -229,28 +233,9 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
   const abortErrorRate = inputs.number('abort-error-rate', { min: 0, max: 1, default: 0.5 }) ?? 0.5
   const abortWindowMs = inputs.duration('abort-window', { default: 5000, minMs: 10, maxMs: 3600000 }) ?? 5000
 
-  let kube: KubeFaultTarget | undefined
-  if (mode === 'scale-to-zero' && faultRegion) {
-    const tr = tRegions[faultRegion]
-    const deployment = inputs.requiredString('deployment', {
-      pattern: rules.kubeName.re,
-      accepted: rules.kubeName.accepted,
-      fallback: { from: `topology regions.${faultRegion}.service.deployment`, value: tr?.service.deployment }
-    })
-    const namespace =
-      inputs.string('namespace', {
-        pattern: rules.kubeName.re,
-        accepted: rules.kubeName.accepted,
-        fallback: { from: `topology regions.${faultRegion}.service.namespace`, value: tr?.service.namespace ?? tr?.kube.namespace }
-      }) ?? 'default'
-    const context = inputs.string('kube-context', {
-      pattern: rules.kubeContext.re,
-      accepted: rules.kubeContext.accepted,
-      fallback: { from: `topology regions.${faultRegion}.kube.context`, value: tr?.kube.context }
-    })
-    const kubeconfig = inputs.string('kubeconfig', { fallback: { from: `topology regions.${faultRegion}.kube.kubeconfig`, value: tr?.kube.kubeconfig } })
-    kube = { deployment, namespace, context, kubeconfig }
-  }
+  // The two modes in which the action itself changes the fault region's cluster.
+  const kube = (mode === 'scale-to-zero' || mode === 'http-chaos') && faultRegion ? readKubeTarget(inputs, topo, faultRegion) : undefined
+  const chaos = mode === 'http-chaos' && kube ? chaosPlan(kube.deployment, action, chaosPort, durationMs, restoreTimeoutMs) : undefined
   if (faultRegion && mode !== 'none' && durationMs < intervalMs * (consecutive + 2)) {
     inputs.fail(
       new InputError(
@@ -288,7 +273,7 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
     maxErrors,
     intervalMs,
     requestTimeoutMs,
-    fault: { mode, region: faultRegion, durationMs, command, restoreCommand, header, kube },
+    fault: { mode, region: faultRegion, durationMs, command, restoreCommand, kube, chaos },
     consecutive,
     restoreTimeoutMs,
     minHealthyReplicas,
@@ -296,4 +281,27 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
     abortWindowMs,
     dryRun
   }
+}
+
+/** deployment, namespace, kube-context, kubeconfig of the fault region: the inputs, else the topology. */
+function readKubeTarget(inputs: InputReader, topo: Topology | undefined, faultRegion: string): KubeFaultTarget {
+  const tr = topo?.regions[faultRegion]
+  const deployment = inputs.requiredString('deployment', {
+    pattern: rules.kubeName.re,
+    accepted: rules.kubeName.accepted,
+    fallback: { from: `topology regions.${faultRegion}.service.deployment`, value: tr?.service.deployment }
+  })
+  const namespace =
+    inputs.string('namespace', {
+      pattern: rules.kubeName.re,
+      accepted: rules.kubeName.accepted,
+      fallback: { from: `topology regions.${faultRegion}.service.namespace`, value: tr?.service.namespace ?? tr?.kube.namespace }
+    }) ?? 'default'
+  const context = inputs.string('kube-context', {
+    pattern: rules.kubeContext.re,
+    accepted: rules.kubeContext.accepted,
+    fallback: { from: `topology regions.${faultRegion}.kube.context`, value: tr?.kube.context }
+  })
+  const kubeconfig = inputs.string('kubeconfig', { fallback: { from: `topology regions.${faultRegion}.kube.kubeconfig`, value: tr?.kube.kubeconfig } })
+  return { deployment, namespace, context, kubeconfig }
 }

@@ -2,8 +2,9 @@
 // `kubectl get destinationrules,virtualservices -o json` returns them), by Istio's rules:
 //   - localityLbSetting.distribute and .failover together: Istio's validation rejects the rule;
 //   - failover without outlierDetection: istiod turns locality failover off, nothing fails over;
-//   - failing pods without outlierDetection, or a maxEjectionPercent (Istio's default 10) that
-//     cannot eject all the failing region's pods: they keep receiving traffic;
+//   - fault-mode http-chaos (pods that stay up but fail) without outlierDetection, or with a
+//     maxEjectionPercent (Istio's default 10) that cannot eject all the failing region's pods:
+//     they keep receiving traffic;
 //   - configured weights (distribute `to`, or route weights) that disagree with the expected split;
 //   - a route split across per-region subsets: separate Envoy clusters, no failover between them.
 // Each finding names the object and the field. Pure: objects in, findings out.
@@ -54,7 +55,8 @@ function compare(where: string, field: string, weights: Record<string, number>, 
 
 export function precheck(mesh: MeshView, expected: Record<string, number>, mode: FaultMode, faultRegion?: string): Finding[] {
   const out: Finding[] = []
-  const failing = mode === 'failing-pods'
+  // only failing pods (http-chaos) depend on outlier detection; scale-to-zero removes endpoints
+  const failing = mode === 'http-chaos'
   // The VirtualService routes decide which hosts (and subsets) carry the traffic.
   const hosts = new Set<string>()
   for (const vs of mesh.virtualServices) {
@@ -106,7 +108,7 @@ export function precheck(mesh: MeshView, expected: Record<string, number>, mode:
       out.push({ level: 'error', message: `${n}: ${base}.failover without spec.trafficPolicy.outlierDetection: istiod leaves locality failover off, so nothing fails over`, fix: 'add outlierDetection (e.g. consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s)' })
     }
     if (failing && !od && !failover.length) {
-      out.push({ level: 'error', message: `${n}: no spec.trafficPolicy.outlierDetection: failing pods are never ejected and keep receiving traffic`, fix: 'add outlierDetection (consecutive5xxErrors, interval, baseEjectionTime, maxEjectionPercent)' })
+      out.push({ level: 'error', message: `${n}: no spec.trafficPolicy.outlierDetection: the pods http-chaos makes fail are never ejected and keep receiving traffic`, fix: 'add outlierDetection (consecutive5xxErrors, interval, baseEjectionTime, maxEjectionPercent)' })
     }
     if (failing && od && faultRegion && mesh.pods) {
       const total = Object.values(mesh.pods).reduce((a, b) => a + b, 0)
@@ -117,7 +119,7 @@ export function precheck(mesh: MeshView, expected: Record<string, number>, mode:
       if (total > 0 && allowed < mine) {
         out.push({
           level: 'error',
-          message: `${n}: spec.trafficPolicy.outlierDetection.maxEjectionPercent ${od.maxEjectionPercent ?? 'unset (Istio default 10)'} lets Envoy eject ${allowed} of ${total} pods, but ${faultRegion} has ${mine}: its failing pods would keep receiving traffic`,
+          message: `${n}: spec.trafficPolicy.outlierDetection.maxEjectionPercent ${od.maxEjectionPercent ?? 'unset (Istio default 10)'} lets Envoy eject ${allowed} of ${total} pods, but ${faultRegion} has ${mine}: the pods http-chaos makes fail would keep receiving traffic`,
           fix: `raise maxEjectionPercent to at least ${Math.ceil((mine * 100) / total)}`
         })
       }

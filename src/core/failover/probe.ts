@@ -21,7 +21,6 @@ export class Prober {
   private readonly agent: HttpAgent
   private stopped = false
   private wake?: () => void
-  headers: Record<string, string> = {}
 
   constructor(o: ProberOptions) {
     this.o = o
@@ -59,7 +58,7 @@ export class Prober {
       }
       const req = (this.o.url.startsWith('https:') ? httpsRequest : httpRequest)(
         this.o.url,
-        { method: 'GET', agent: this.agent, headers: { 'user-agent': 'mr-actions/verify-failover', ...this.headers } },
+        { method: 'GET', agent: this.agent, headers: { 'user-agent': 'mr-actions/verify-failover' } },
         (res: IncomingMessage) => {
           let body = ''
           res.setEncoding('utf8')
