@@ -216,13 +216,15 @@ export class TrafficWorld {
   private async pollAdmin(): Promise<void> {
     const gw = this.gateways.get(this.primary)
     if (!gw || this.closed) return
+    // Envoy read its state somewhere between the request and the answer; an answer delayed by
+    // a loaded machine must not stamp a change later than a client could already see it.
+    const at = Date.now()
     let hosts: HostState[]
     try {
       hosts = await gw.hosts()
     } catch {
       return
     }
-    const at = Date.now()
     const now = new Set<string>()
     for (const h of hosts) {
       const id = `${h.cluster} ${h.address}`
