@@ -121,14 +121,19 @@ async function leave(cfg: DecommissionConfig, s: DecommissionStep, t: Tools): Pr
   const started = Date.now()
   let failure: string | undefined
   // decommission / removenode block until done; the survivors' ring is polled meanwhile.
+  // --force: Cassandra 4.0+ refuses to decommission while a keyspace keeps at least as many
+  // replicas in the DC as it has nodes ("Not enough live nodes to maintain replication factor in
+  // keyspace system_auth"), which holds for system_auth until the last node has left, because 4.1+
+  // refuses to take a DC with live nodes out of system_auth. Our gates already refused any other
+  // keyspace that still replicates here, so the force only skips the check they replace.
   const work =
     s.kind === 'decommission'
-      ? t.tgt.run(s.pod!, ['decommission'], { allowFailure: true, timeoutMs: t.deadline.remaining() })
+      ? t.tgt.run(s.pod!, ['decommission', '--force'], { allowFailure: true, timeoutMs: t.deadline.remaining() })
       : s.kind === 'removenode'
         ? t.src.run(t.survivor, ['removenode', s.hostId], { allowFailure: true, timeoutMs: t.deadline.remaining() })
         : Promise.resolve(undefined)
   void work.then((r) => {
-    if (r && r.code !== 0) failure = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-3).join(' / ')
+    if (r && r.code !== 0) failure = failureText(`${r.stdout}\n${r.stderr}`)
   })
   let last: RingNode | undefined
   let lastLog = 0
@@ -158,4 +163,10 @@ async function leave(cfg: DecommissionConfig, s: DecommissionStep, t: Tools): Pr
   )
   await work.catch(() => undefined)
   return Date.now() - started
+}
+
+/** nodetool's own "error: ..." line when it printed one (a stack trace follows it), else the last lines. */
+function failureText(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean)
+  return lines.find((l) => /^error:/i.test(l)) ?? lines.slice(-3).join(' / ')
 }
