@@ -11,10 +11,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: { ...tsconfig, rewriteRelativeImportExtensions: false } }]
   },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
-  // Integration suites written this session that have not yet passed on merged main (see the
-  // README, "Suites not yet in CI"): run them with MR_PENDING_SUITES=1 until they do.
-  testPathIgnorePatterns: process.env.MR_PENDING_SUITES
-    ? ['/node_modules/']
-    : ['/node_modules/', '<rootDir>/__tests__/act/workflows\\.act\\.sandbox\\.test\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 120000
 }

@@ -57,9 +57,6 @@ describe('the root README', () => {
     expect(quick).toContain('npm test                  # unit tests and sandbox integration tests\n')
     expect(quick).toContain('`npm run setup`')
   })
-  test('keeps the section "Suites not yet in CI" (jest.config.js points at it)', () => {
-    expect(readme).toMatch(/^## Suites not yet in CI$/m)
-  })
   test("links every action's README", () => {
     for (const a of actions) expect(readme).toContain(`](${docOf(a.name)})`)
   })
