@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseDescribeCluster, parseSize, parseStatus, schemaVersions, unreachableNodes } from '../../../src/core/cassandra/status.ts'
+import { parseDescribeCluster, parseSize, parseStatus, schemaVersions, unreachableNodes, type RingNode } from '../../../src/core/cassandra/status.ts'
+import { gateSchema } from '../../../src/core/cassandra/gates.ts'
 
 // The documented layout (Cassandra 5.0 source, Status.java / DescribeCluster.java); the captured
 // real outputs in __tests__/fixtures/cassandra are tested below as well.
@@ -74,6 +75,15 @@ describe('parseDescribeCluster', () => {
     expect(unreachableNodes(d)).toEqual(['127.0.0.3'])
     expect(d).toMatchObject({ live: 2, unreachable: 1, datacenters: { 'dc-1': { nodes: 3, down: 1 } } })
     expect(d.keyspaces.system_auth).toBe('NetworkTopologyStrategy {dc-1=3}')
+  })
+  it('a decommissioned node (gone from the ring, still UNREACHABLE to gossip) does not count against the ring', () => {
+    const d = parseDescribeCluster(DESCRIBE)
+    const ring = (addresses: string[]) => addresses.map((address) => ({ address }) as RingNode)
+    expect(unreachableNodes(d, ring(['127.0.0.1', '127.0.0.2']))).toEqual([])
+    expect(unreachableNodes(d, ring(['127.0.0.1', '127.0.0.2', '127.0.0.3']))).toEqual(['127.0.0.3'])
+    expect(unreachableNodes({ ...d, schemaVersions: { UNREACHABLE: ['/127.0.0.3:7000', '[::1]:7000'] } }, ring(['127.0.0.3', '::1']))).toEqual(['/127.0.0.3:7000', '[::1]:7000'])
+    expect(gateSchema(d, ring(['127.0.0.1', '127.0.0.2'])).map((g) => g.ok)).toEqual([true, true])
+    expect(gateSchema(d, ring(['127.0.0.1', '127.0.0.2', '127.0.0.3'])).map((g) => [g.ok, g.detail])).toEqual([[true, expect.any(String)], [false, 'unreachable: 127.0.0.3']])
   })
   it('refuses other text', () => {
     expect(() => parseDescribeCluster('error: connection refused')).toThrow(/not nodetool describecluster/)

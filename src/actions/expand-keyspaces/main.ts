@@ -153,7 +153,7 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
   await pollUntil(
     async () => {
       last = await nodetool.describeCluster(pod, { quiet: true })
-      return schemaVersions(last).length === 1 && unreachableNodes(last).length === 0 ? true : undefined
+      return schemaVersions(last).length === 1 && unreachableNodes(last, ring).length === 0 ? true : undefined
     },
     {
       timeoutMs: cfg.schemaTimeoutMs,

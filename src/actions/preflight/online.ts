@@ -214,7 +214,7 @@ export function evaluateRing(region: string, sourceDc: string, targetDc: string,
   }
   const un = gateAllUN(x.ring)
   if (!un.ok) findings.push(err('ring', `ring of region ${region}: ${un.detail}`, 'every node must be Up/Normal before a new datacenter joins: bring the node back (or removenode a dead one) and wait for nodetool status to show UN'))
-  for (const g of gateSchema(x.describe)) {
+  for (const g of gateSchema(x.describe, x.ring)) {
     if (!g.ok) findings.push(err('ring', `ring of region ${region}: ${g.detail}`, g.name === 'one schema version' ? 'wait for schema agreement (nodetool describecluster), or restart the node with the odd version' : 'fix the unreachable node(s) (nodetool describecluster / status) before promoting'))
   }
   const dcs = datacenters(x.ring)
@@ -257,7 +257,7 @@ export function evaluateRing(region: string, sourceDc: string, targetDc: string,
     pods: x.pods.map((p) => ({ name: p.name, ready: p.ready, phase: p.phase, ip: p.hostNetwork || x.hostNetwork ? (p.hostIP ?? p.podIP) : p.podIP })),
     datacenters: per,
     schemaVersions: schemaVersions(x.describe),
-    unreachable: unreachableNodes(x.describe),
+    unreachable: unreachableNodes(x.describe, x.ring),
     targetDcNodes: [...ours, ...stale].map((n) => n.address),
     seeds,
     keyspaces: x.plan && {

@@ -29,10 +29,13 @@ export function gateAllUN(ring: RingNode[]): Gate {
   }
 }
 
-/** One schema version and no unreachable node. */
-export function gateSchema(d: ClusterDescription): Gate[] {
+/** One schema version and no unreachable node of the ring (`ring`: see unreachableNodes). */
+export function gateSchema(d: ClusterDescription, ring?: RingNode[]): Gate[] {
   const versions = schemaVersions(d)
-  const unreachable = unreachableNodes(d)
+  const unreachable = unreachableNodes(d, ring)
+  // describecluster's Unreachable count includes the endpoints that left the ring too
+  const leftRing = unreachableNodes(d).length - unreachable.length
+  const unreachableCount = Math.max(0, (d.unreachable ?? 0) - leftRing)
   return [
     {
       name: 'one schema version',
@@ -44,8 +47,8 @@ export function gateSchema(d: ClusterDescription): Gate[] {
     },
     {
       name: 'no unreachable node',
-      ok: unreachable.length === 0 && (d.unreachable ?? 0) === 0,
-      detail: unreachable.length || d.unreachable ? `unreachable: ${unreachable.join(', ') || `${d.unreachable} node(s)`}` : `${d.live ?? '?'} live`
+      ok: unreachable.length === 0 && unreachableCount === 0,
+      detail: unreachable.length || unreachableCount ? `unreachable: ${unreachable.join(', ') || `${unreachableCount} node(s)`}` : `${d.live ?? '?'} live`
     }
   ]
 }
@@ -95,7 +98,7 @@ export function gateRf(ring: RingNode[], plan: Plan): Gate {
 }
 
 export function checkGates(ring: RingNode[], describe: ClusterDescription, plan: Plan): Gate[] {
-  return [gateAllUN(ring), ...gateSchema(describe), ...gateDatacenters(ring, plan), gateRf(ring, plan)]
+  return [gateAllUN(ring), ...gateSchema(describe, ring), ...gateDatacenters(ring, plan), gateRf(ring, plan)]
 }
 
 export const failedGates = (gates: Gate[]): Gate[] => gates.filter((g) => !g.ok)

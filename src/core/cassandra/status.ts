@@ -142,6 +142,23 @@ export function schemaVersions(d: ClusterDescription): string[] {
   return Object.keys(d.schemaVersions).filter((v) => v !== 'UNREACHABLE')
 }
 
-export function unreachableNodes(d: ClusterDescription): string[] {
-  return d.schemaVersions.UNREACHABLE ?? []
+/**
+ * Endpoints whose schema version is unknown. With `ring` (nodetool status of the same node), only
+ * the ring's members count: a decommissioned node that still runs (its pod stays until the
+ * region is uninstalled) is UNREACHABLE to gossip for days, but it no longer owns data or takes
+ * part in schema agreement.
+ */
+export function unreachableNodes(d: ClusterDescription, ring?: RingNode[]): string[] {
+  const all = d.schemaVersions.UNREACHABLE ?? []
+  if (!ring) return all
+  const members = new Set(ring.map((n) => hostOf(n.address)))
+  return all.filter((a) => members.has(hostOf(a)))
+}
+
+/** '127.0.0.1', '/127.0.0.1:7000', '[::1]:7000' -> the address alone. */
+function hostOf(endpoint: string): string {
+  const e = endpoint.replace(/^\//, '')
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(e)
+  if (v6) return v6[1]
+  return /^[^:]+:\d+$/.test(e) ? e.slice(0, e.lastIndexOf(':')) : e
 }
