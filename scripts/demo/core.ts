@@ -10,6 +10,7 @@ import { loadWorkflow, runWorkflow, type JobRun, type Workflow, type WorkflowJob
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
 import { bold, cyan, dim, green, red, renderHtml, renderTerminal, textTable, writeHtmlPage, type HtmlSection, type Style } from './markdown.ts'
 import { describeSandbox, SERVICE, SOURCE, startSandbox, stopSandbox, TARGET, type Sandbox } from './world.ts'
+import { cassandraRuntime } from '../../sandbox/cassandra/version.ts'
 
 const exec = promisify(execFile)
 
@@ -239,7 +240,7 @@ export class Demo {
 
   private writeOutputs(r: DemoResult): void {
     const overview = [
-      `Promotion of **${TARGET}** next to **${SOURCE}** through every stage of \`.github/workflows/promote-region.yml\`, then a DR drill through \`.github/workflows/dr-drill.yml\`, on the local sandbox (real Cassandra 5.0, real kubectl against Kubernetes API doubles, an ARM double behind the real @azure/arm-network client, helloworld services behind a weighted ingress).`,
+      `Promotion of **${TARGET}** next to **${SOURCE}** through every stage of \`.github/workflows/promote-region.yml\`, then a DR drill through \`.github/workflows/dr-drill.yml\`, on the local sandbox (real Cassandra ${cassandraRuntime().version}, real kubectl against Kubernetes API doubles, an ARM double behind the real @azure/arm-network client, helloworld services behind a weighted ingress).`,
       '',
       `Total ${fmt(r.timings.totalMs ?? 0)}: sandbox up ${fmt(r.timings.sandboxUpMs ?? 0)}, promotion ${fmt(r.timings.promoteMs ?? 0)}, drill ${fmt(r.timings.drillMs ?? 0)}, teardown ${fmt(r.timings.teardownMs ?? 0)}.`,
       r.drill ? `\nDrill failover of ${SOURCE}: measured ${r.drill.measuredMs} ms, the ingress's ground truth ${r.drill.truthMs ?? '?'} ms.` : '',

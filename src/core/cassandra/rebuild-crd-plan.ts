@@ -239,7 +239,7 @@ export function operatorErrorHint(message: string, sourceDc: string): string {
     return `check source-datacenter (${sourceDc}) and that the keyspaces replicate to both datacenters, then re-run (it re-applies with force: true)`
   }
   if (/Discovered existing bootstrap data/i.test(message)) {
-    return 'this node already streamed (part of) the data and Cassandra 4.1+ refuses to rebuild over it: restart the node with the JVM option -Dcassandra.reset_bootstrap_progress=false (resume, keeps what was streamed) or =true (start over), then re-run'
+    return 'this node already streamed (part of) the data and Cassandra 5.0 refuses to rebuild over it: restart the node with the JVM option -Dcassandra.reset_bootstrap_progress=false (resume, keeps what was streamed) or =true (start over), then re-run'
   }
   return 'read the operator log (kubectl -n apigee logs deploy/apigee-controller-manager); fix the cause and re-run (it re-applies with force: true)'
 }

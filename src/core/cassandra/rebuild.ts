@@ -288,7 +288,7 @@ export async function rebuildNode(ctx: RebuildContext, node: TargetNode, known?:
       /Unable to find sufficient sources/i.test(log)
         ? `the source datacenter '${ctx.request.sourceDc}' holds no replica for some range: check source-datacenter and that expand-keyspaces ran (keyspaces must replicate to both DCs)`
         : /Discovered existing bootstrap data/i.test(log)
-          ? 'this node already streamed part of the data and Cassandra 4.1+ refuses to rebuild over it: restart the node with the JVM option -Dcassandra.reset_bootstrap_progress=false (resume, keeps what was streamed) or =true (start over), then re-run'
+          ? 'this node already streamed part of the data and Cassandra 5.0 refuses to rebuild over it: restart the node with the JVM option -Dcassandra.reset_bootstrap_progress=false (resume, keeps what was streamed) or =true (start over), then re-run'
           : 'read the log above; fix the cause and re-run (done nodes are skipped, streamed ranges kept)'
     )
   }
