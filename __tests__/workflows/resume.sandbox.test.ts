@@ -9,16 +9,18 @@ import { join } from 'node:path'
 import { loadWorkflow, runWorkflow, type JobRun } from '../../sandbox/workflow-runner.ts'
 import { ROOT } from '../../sandbox/runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
-import { startSandbox, stopSandbox, SOURCE, TARGET, type Sandbox } from '../../scripts/demo/world.ts'
-import { ensureBundles, haveSandbox, lockSandbox } from '../actions/expand-keyspaces/harness.ts'
+import { startSandbox, stopSandbox, SERVICE, SOURCE, TARGET, type Sandbox } from '../../scripts/demo/world.ts'
+import { rowCounts, seedRowId, seedTables } from '../../sandbox/cassandra/seed.ts'
+import { ensureBundles, haveSandbox, lockSandbox, visible } from '../actions/expand-keyspaces/harness.ts'
 
 const d = haveSandbox() ? describe : describe.skip
 if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
 
 const WF = join(ROOT, '.github/workflows/promote-region.yml')
-const ACTIONS = ['preflight', 'create-vnet-peering', 'configure-seed-host', 'expand-keyspaces', 'rebuild-dc', 'verify-failover']
+const RETIRE = join(ROOT, '.github/workflows/decommission-region.yml')
+const ACTIONS = ['preflight', 'create-vnet-peering', 'configure-seed-host', 'expand-keyspaces', 'rebuild-dc', 'verify-failover', 'decommission-dc']
 
-d('promote-region: dry run on a fresh region, and a new run after the install stage', () => {
+d('promote-region: dry run on a fresh region, a new run after the install stage; then decommission-region', () => {
   const runDir = join(DEFAULT_RUN_DIR, '..', 'resume-test')
   const workspace = join(runDir, '..', 'resume-test-workspace')
   let release: () => void = () => {}
@@ -27,6 +29,12 @@ d('promote-region: dry run on a fresh region, and a new run after the install st
 
   const run = (extra: Record<string, unknown>, only?: string[]): Promise<JobRun[]> => runWorkflow(loadWorkflow(WF), { inputs: { ...inputs, ...extra }, env: sb.env, cwd: sb.workspace, only })
   const results = (runs: JobRun[]): Record<string, string> => Object.fromEntries(runs.map((r) => [r.job.id, r.result]))
+  /** The end of what the failed jobs printed ('' when none failed): shown when an expectation on results fails. */
+  const failedLog = (runs: JobRun[]): string =>
+    runs
+      .filter((r) => r.result === 'failure')
+      .map((r) => `${r.job.id}:\n` + visible(r.steps.map((s) => [s.result?.stdout, s.result?.stderr, s.summary].filter(Boolean).join('\n')).join('\n')).slice(-3000))
+      .join('\n')
   /** The JSON report of a stage's action (the file its output report-path names). */
   const report = (runs: JobRun[], job: string): { status: string; outputs: Record<string, string> } => {
     const step = runs.find((r) => r.job.id === job)!.steps.find((s) => s.result?.outputs['report-path'])!
@@ -41,6 +49,7 @@ d('promote-region: dry run on a fresh region, and a new run after the install st
     return Object.fromEntries(rows.filter((r) => r.replication.class.endsWith('NetworkTopologyStrategy')).map((r) => [r.keyspace_name, Object.keys(r.replication).filter((k) => k !== 'class').sort().join(',')]))
   }
   const peerings = (): number => [...sb.arm.world.vnets.values()].reduce((n, v) => n + v.peerings.size, 0)
+  const nsgRules = (): number => [...sb.arm.world.nsgs.values()].reduce((n, g) => n + g.rules.size, 0)
   const caOfTarget = (): string =>
     execFileSync(join(ROOT, '.cache/bin/kubectl'), ['--context', `aks-${TARGET}`, '-n', 'cert-manager', 'get', 'secret', 'apigee-ca', '-o', 'jsonpath={.data.tls\\.crt}'], { env: { ...process.env, ...sb.env }, encoding: 'utf8' })
   const targetOverrides = (): string => join(sb.workspace, 'overrides', `overrides-${TARGET}.yaml`)
@@ -106,4 +115,47 @@ d('promote-region: dry run on a fresh region, and a new run after the install st
     expect(report(third, 'expand').status).toBe('unchanged')
     expect(report(third, 'rebuild').outputs['rebuilt-nodes']).toBe('')
   }, 1_800_000)
+  test('decommission-region retires the promoted region: rows intact, no trace of dc-2, traffic all in eastus; a re-run changes nothing', async () => {
+    // the region is promoted (the test above): dc-2 in the ring, peered, rules open
+    expect(await ring()).toEqual(['dc-1', 'dc-2'])
+    const rulesBefore = nsgRules()
+    expect(peerings()).toBe(2)
+    expect(rulesBefore).toBeGreaterThan(0)
+    const counts = await rowCounts(sb.world.cassandra, 'dc-1-0', sb.world.state.org)
+    // a sample of keys, read back at LOCAL_ONE from each node of the remaining DC afterwards
+    const sample = seedTables(sb.world.state.org).map((t) => ({ t, id: seedRowId(t, 7) }))
+    const readSample = async (node: string): Promise<number> => {
+      let found = 0
+      for (const { t, id } of sample) found += (await sb.world.cassandra.selectJson(node, `SELECT JSON id FROM ${t.keyspace}.${t.table} WHERE id = '${id}'`, { consistency: 'LOCAL_ONE' })).length
+      return found
+    }
+    expect(await readSample('dc-1-0')).toBe(sample.length)
+    // the caller's drain: the mesh's locality weights to eastus only, in both clusters
+    const patch = JSON.stringify({ spec: { trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, distribute: [{ from: '*', to: { [`${SOURCE}/*`]: 100 } }] } } } } })
+    const drain = [SOURCE, TARGET].map((r) => `kubectl --context aks-${r} -n ${sb.world.state.namespace} patch destinationrule ${SERVICE} --type merge -p '${patch}'`).join(' && ')
+    const retire = (): Promise<JobRun[]> =>
+      runWorkflow(loadWorkflow(RETIRE), {
+        inputs: { topology: '.github/mr-topology.yml', 'source-region': SOURCE, 'target-region': TARGET, 'drain-command': drain, 'drained-weights': `${SOURCE}=100,${TARGET}=0`, 'decommission-timeout': '10m', 'azure-client-id': sb.arm.clientId, 'azure-tenant-id': sb.arm.tenantId },
+        env: sb.env,
+        cwd: sb.workspace
+      })
+    const first = await retire()
+    const allPass = { preflight: 'success', drain: 'success', 'replicate-away': 'success', decommission: 'success', network: 'success', finalize: 'success' }
+    expect({ results: results(first), failed: failedLog(first) }).toEqual({ results: allPass, failed: '' })
+    expect(report(first, 'drain').outputs.verdict).toBe('pass')
+    // the world: no node of dc-2 in the ring, no keyspace names dc-2, no peering, none of our rules
+    expect(await ring()).toEqual(['dc-1'])
+    const rows = await sb.world.cassandra.selectJson<{ keyspace_name: string; replication: Record<string, string> }>('dc-1-0', 'SELECT keyspace_name, replication FROM system_schema.keyspaces')
+    expect(rows.filter((r) => 'dc-2' in r.replication).map((r) => r.keyspace_name)).toEqual([])
+    expect({ peerings: peerings(), rules: nsgRules() }).toEqual({ peerings: 0, rules: 0 })
+    // every row seeded before is still there at LOCAL_ONE in dc-1, on each of its nodes
+    expect(await rowCounts(sb.world.cassandra, 'dc-1-0', sb.world.state.org)).toEqual(counts)
+    expect(await rowCounts(sb.world.cassandra, 'dc-1-1', sb.world.state.org)).toEqual(counts)
+    expect([await readSample('dc-1-0'), await readSample('dc-1-1')]).toEqual([sample.length, sample.length])
+    // a re-run of the whole workflow finds nothing left to do
+    const second = await retire()
+    expect({ results: results(second), failed: failedLog(second) }).toEqual({ results: allPass, failed: '' })
+    for (const job of ['replicate-away', 'decommission', 'network', 'finalize']) expect([job, report(second, job).status]).toEqual([job, 'unchanged'])
+    expect(report(second, 'drain').outputs.verdict).toBe('pass')
+  }, 1_200_000)
 })

@@ -26,6 +26,7 @@ import { dataProblems, quorumProblems, remainingDcs, type DcCounts } from '../..
 import { isUserKeyspace } from '../../core/cassandra/rebuild-verify.ts'
 import { countRows, listTables } from '../../core/cassandra/row-counts.ts'
 import { KEYSPACES_QUERY, PLAN_HEADERS, altered, planReplication, planRows, toKeyspaces, verifyPlan, type KeyspaceRow, type Plan } from '../../core/cassandra/keyspaces.ts'
+import { leftEndpoints } from '../../core/cassandra/gossip.ts'
 import { schemaVersions, unreachableNodes, type ClusterDescription, type RingNode } from '../../core/cassandra/status.ts'
 import { readExpandInputs, type ExpandConfig } from './inputs.ts'
 import { acquireLease, runHolder, type HeldLease } from '../../core/kube/lease.ts'
@@ -107,7 +108,7 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
   const afterInstall = (g: { name: string }): boolean => beforeInstall && (g.name === 'target datacenter in the ring' || g.name.startsWith('RF <= live nodes'))
   const gates = checkGates(ring, describe, plan)
   // mode remove: the DCs that stay must hold the data and keep quorum (remove-safety.ts).
-  const safety = cfg.mode === 'remove' ? await removeSafety(cfg, plan, ring, { pod, podAddress, cqlsh }) : []
+  const safety = cfg.mode === 'remove' ? await removeSafety(cfg, plan, ring, { pod, podAddress, cqlsh, nodetool }) : []
   if (cfg.mode === 'remove') gates.push({ name: 'remaining datacenters hold the data', ok: safety.length === 0, detail: safety.length ? safety.map((e) => e.message).join('; ') : 'rows at LOCAL_ONE and LOCAL_QUORUM checked' })
   const gateRows = gates.map((g) => [g.name, g.ok ? 'yes' : afterInstall(g) ? 'after install' : 'NO', g.detail])
   report.table('Gates', ['gate', 'ok', 'detail'], gateRows)
@@ -182,11 +183,23 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
  * without the data (rows at LOCAL_ONE through one of its nodes vs through one of the removed DC's),
  * a remaining DC too small for LOCAL_QUORUM.
  */
-async function removeSafety(cfg: ExpandConfig, plan: Plan, ring: RingNode[], o: { pod: string; podAddress?: string; cqlsh: Cqlsh }): Promise<ActionError[]> {
+async function removeSafety(cfg: ExpandConfig, plan: Plan, ring: RingNode[], o: { pod: string; podAddress?: string; cqlsh: Cqlsh; nodetool: Nodetool }): Promise<ActionError[]> {
   const dcs = datacenters(ring)
   const named = plan.items.some((i) => i.before[cfg.targetDc] !== undefined)
   if (!dcs.includes(cfg.targetDc) && !named) {
-    return [new PreflightError(`datacenter '${cfg.targetDc}' is neither in the ring nor in any keyspace's replication (datacenters: ${dcs.join(', ')})`, "check input 'target-datacenter' (exact case): it names the datacenter to remove")]
+    // Already removed (a re-run after success), or a misspelled name: gossip still lists the
+    // nodes of a datacenter that left the ring (STATUS LEFT) for about three days.
+    const left = leftEndpoints(await o.nodetool.gossipInfo(o.pod, { quiet: true }), cfg.targetDc)
+    if (left.length) {
+      core.info(`datacenter '${cfg.targetDc}' is already gone: its node(s) ${left.join(', ')} left the ring (gossip STATUS LEFT) and no keyspace replicates to it`)
+      return []
+    }
+    return [
+      new PreflightError(
+        `datacenter '${cfg.targetDc}' is neither in the ring nor in any keyspace's replication, and gossip knows no node of it that left (datacenters: ${dcs.join(', ')})`,
+        "check input 'target-datacenter' (exact case): it names the datacenter to remove; a datacenter retired days ago is forgotten by gossip: then there is nothing left to do"
+      )
+    ]
   }
   const own = ring.find((n) => n.address === o.podAddress)?.datacenter
   if (own && own !== cfg.sourceDc) {

@@ -7,6 +7,7 @@
 //   await nt.shell(pod, 'nt rebuild -- "$1"', ['dc-1'])  a custom sh body; `nt` is nodetool with
 //                                                    the credentials, "$@" the extra args
 //   await nt.status(pod) / nt.describeCluster(pod)   parsed (see status.ts)
+import { parseGossipInfo, type GossipEndpoint } from './gossip.ts'
 import { ActionError } from '../errors.ts'
 import type { RunResult } from '../exec.ts'
 import { redact, registerSecret } from '../secrets.ts'
@@ -105,6 +106,10 @@ export class Nodetool {
 
   async describeCluster(pod: string, o: NodetoolRunOptions = {}): Promise<ClusterDescription> {
     return parseDescribeCluster((await this.run(pod, ['describecluster'], o)).stdout)
+  }
+
+  async gossipInfo(pod: string, o: NodetoolRunOptions = {}): Promise<GossipEndpoint[]> {
+    return parseGossipInfo((await this.run(pod, ['gossipinfo'], o)).stdout)
   }
 }
 
