@@ -1,4 +1,4 @@
-// Real Cassandra 5.0 in the sandbox: two nodes in dc-1, password auth, authenticated JMX, the
+// Real Cassandra (CASSANDRA_VERSION; CI runs this file on 4.1 and 5.0) in the sandbox: two nodes in dc-1, password auth, authenticated JMX, the
 // real nodetool and cqlsh, seed data with known row counts. Needs `npm run setup` (jars, cqlsh).
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
