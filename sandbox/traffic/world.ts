@@ -36,6 +36,8 @@ export interface TrafficWorldOptions {
 
 export interface GroundTruthEvent {
   at: number
+  /** Admin-API events: the previous read, which still showed the old state (the change lies in (since, at]). */
+  since?: number
   region: string
   event: 'capacity-lost' | 'capacity-regained' | 'ejected' | 'returned' | 'endpoints' | 'replicas' | 'chaos-injected' | 'chaos-recovered' | 'config'
   detail: string
@@ -68,6 +70,8 @@ export class TrafficWorld {
   private readonly pending = new Set<NodeJS.Timeout>()
   private readonly capacity = new Map<string, boolean>()
   private readonly ejected = new Set<string>()
+  /** when the last read of the admin API was sent (the bound `since` of the next change) */
+  private lastAdminRead?: number
   private readonly chaosState = new Map<string, string>()
   private readonly dir: string
   private seq = 0
@@ -117,8 +121,8 @@ export class TrafficWorld {
     return Object.keys(this.opts.regions)
   }
 
-  record(region: string, event: GroundTruthEvent['event'], detail: string, at = Date.now()): void {
-    this.truth.push({ at, region, event, detail })
+  record(region: string, event: GroundTruthEvent['event'], detail: string, at = Date.now(), since?: number): void {
+    this.truth.push({ at, region, event, detail, ...(since === undefined ? {} : { since }) })
   }
 
   private loop(ms: number, fn: () => Promise<void> | void): Promise<void> {
@@ -217,20 +221,23 @@ export class TrafficWorld {
     const gw = this.gateways.get(this.primary)
     if (!gw || this.closed) return
     // Envoy read its state somewhere between the request and the answer; an answer delayed by
-    // a loaded machine must not stamp a change later than a client could already see it.
+    // a loaded machine must not stamp a change later than a client could already see it. The
+    // change itself happened after the previous read: events carry that bound as `since`.
     const at = Date.now()
+    const since = this.lastAdminRead
     let hosts: HostState[]
     try {
       hosts = await gw.hosts()
     } catch {
       return
     }
+    this.lastAdminRead = at
     const now = new Set<string>()
     for (const h of hosts) {
       const id = `${h.cluster} ${h.address}`
       if (h.outlierEjected) now.add(id)
-      if (h.outlierEjected && !this.ejected.has(id)) this.record(h.region, 'ejected', `${h.address} (${h.cluster})`, at)
-      if (!h.outlierEjected && this.ejected.has(id)) this.record(h.region, 'returned', `${h.address} (${h.cluster})`, at)
+      if (h.outlierEjected && !this.ejected.has(id)) this.record(h.region, 'ejected', `${h.address} (${h.cluster})`, at, since)
+      if (!h.outlierEjected && this.ejected.has(id)) this.record(h.region, 'returned', `${h.address} (${h.cluster})`, at, since)
     }
     this.ejected.clear()
     for (const id of now) this.ejected.add(id)
@@ -238,7 +245,7 @@ export class TrafficWorld {
       const has = hosts.some((h) => h.region === r && h.healthy)
       if (has !== (this.capacity.get(r) ?? false)) {
         this.capacity.set(r, has)
-        this.record(r, has ? 'capacity-regained' : 'capacity-lost', has ? 'a healthy endpoint in Envoy' : 'no healthy endpoint left in Envoy', at)
+        this.record(r, has ? 'capacity-regained' : 'capacity-lost', has ? 'a healthy endpoint in Envoy' : 'no healthy endpoint left in Envoy', at, since)
       }
     }
   }
