@@ -42,10 +42,11 @@ export async function run(): Promise<void> {
     await requirePermissions([{ kube: cfg.kube, wanted: ACTION_PERMISSIONS['expand-keyspaces']({ ...DEFAULT_NAMES, namespace: cfg.namespace, credentialsSecret: cfg.credentialsSecret }).source ?? [] }], 'docs/rbac/expand-keyspaces.yaml', core.info)
 
     // 1. A ready pod of the source region, and the credentials (registered as secrets at once).
-    const podInfo = readyPod(await cassandraPods(cfg.kube, cfg.namespace, cfg.selector), cfg.kube)
-    const pod = podInfo.name
+    // (two reads at once: each kubectl call costs its own start-up)
     const need = { ddl: !cfg.ddl, jmx: !cfg.jmx }
-    const fromSecret = need.ddl || need.jmx ? await readDatastoreCredentials(cfg.kube, cfg.namespace, cfg.credentialsSecret, need) : {}
+    const [pods0, fromSecret] = await Promise.all([cassandraPods(cfg.kube, cfg.namespace, cfg.selector), need.ddl || need.jmx ? readDatastoreCredentials(cfg.kube, cfg.namespace, cfg.credentialsSecret, need) : Promise.resolve({} as Awaited<ReturnType<typeof readDatastoreCredentials>>)])
+    const podInfo = readyPod(pods0, cfg.kube)
+    const pod = podInfo.name
     const pods: CassandraPods = { kube: cfg.kube, namespace: cfg.namespace, container: cfg.container }
     const nodetool = new Nodetool(pods, cfg.jmx ?? fromSecret.jmx)
     const cqlsh = new Cqlsh(pods, cfg.ddl ?? fromSecret.ddl, cfg.cqlsh)
@@ -69,11 +70,10 @@ interface Session {
 }
 
 async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, nodetool, cqlsh, verb, lease }: Session): Promise<void> {
-  // 2. Read the ring and the keyspaces.
-  const ring = await nodetool.status(pod)
-  const describe = await nodetool.describeCluster(pod)
+  // 2. Read the ring and the keyspaces, the three reads at once (each starts a JVM or cqlsh in the
+  //    pod, seconds apiece, while the reads themselves take milliseconds).
+  const [ring, describe, before] = await Promise.all([nodetool.status(pod), nodetool.describeCluster(pod), cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY).then(toKeyspaces)])
   core.info('ring:\n' + textTable(['dc', 'rack', 'address', 'state', 'load'], ring.map((n) => [n.datacenter, n.rack, n.address, `${n.status}${n.state}`, n.load ?? '?'])))
-  const before = toKeyspaces(await cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY))
   const targetNodes = ring.filter((n) => n.datacenter === cfg.targetDc).length
   const targetLiveNodes = liveNodes(ring, cfg.targetDc).length
   // A dry run of a whole promotion reaches this stage before its install has run: plan for as
@@ -150,6 +150,9 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
   const how = via === 'driver' ? "in one session of cqlsh's driver (no agreement wait per statement)" : 'in one cqlsh session'
   if (cfg.client === 'driver' && via !== 'driver') core.info("cqlsh's Python driver could not be used in the pod (or SSL is on): ran cqlsh -f instead")
   core.info(`applied ${changes.length} ALTER KEYSPACE statement(s) ${how} in ${formatDuration(Date.now() - started)}`)
+  // The coordinator that ran the ALTERs is re-read while the others agree (at once: it has them).
+  const reread = cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY)
+  reread.catch(() => undefined) // awaited below; an agreement timeout must not leave it unhandled
   let last: ClusterDescription | undefined
   await pollUntil(
     async () => {
@@ -168,7 +171,7 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
   core.info('schema agreement: one version on every node')
 
   // 6. Verify.
-  const after = toKeyspaces(await cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY))
+  const after = toKeyspaces(await reread)
   const problems = verifyPlan(plan, after)
   if (problems.length) throw new ActionError(`verification after ALTER failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 're-run the action; if it persists, read the Cassandra logs of the pod')
   report.output('altered', changes.length)
