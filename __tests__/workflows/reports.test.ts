@@ -17,6 +17,9 @@ const STAGE_STEPS: Array<[file: string, job: string, step: string]> = [
   ...['preflight', 'network', 'seed', 'install', 'expand', 'rebuild', 'finalize', 'verify'].map(
     (j): [string, string, string] => ['promote-region.yml', j, 'stage']
   ),
+  ...['preflight', 'drain', 'replicate-away', 'decommission', 'network', 'finalize'].map(
+    (j): [string, string, string] => ['decommission-region.yml', j, 'stage']
+  ),
   ['dr-drill.yml', 'drill', 'drill'],
   ['failover-test.yml', 'test', 'verify']
 ]
