@@ -1,10 +1,10 @@
 // `npm run bench [name ...]`: runs the benchmarks one after another (each prints the ratios it
-// measured in one run). Names: coldstart sprt expand rebuild; no name runs all of them.
+// measured in one run). Names: coldstart sprt expand rebuild failover; no name runs all of them.
 // They are not tests: nothing here passes or fails on a number.
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 
-const all = ['coldstart', 'sprt', 'expand', 'rebuild']
+const all = ['coldstart', 'sprt', 'expand', 'rebuild', 'failover']
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((n) => !all.includes(n))
 if (unknown.length) {
