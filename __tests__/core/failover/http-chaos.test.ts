@@ -29,6 +29,9 @@ describe('http-chaos', () => {
     expect(code.spec).not.toHaveProperty('abort')
     // live at least as long as Chaos Mesh injects, even with a short restore-timeout
     expect(code.metadata.annotations!['mr-actions.io/expires']).toBe(until(32_000))
+    // chaos-pods: Chaos Mesh's mode fixed, its value a string
+    const some = chaosManifest(chaosPlan('hello', 'abort', undefined, 30_000, 120_000, 1), t, { owner: me, now, matchLabels: { app: 'hello' }, port: 80 })
+    expect(some.spec).toMatchObject({ mode: 'fixed', value: '1', selector: { namespaces: ['apigee'], labelSelectors: { app: 'hello' } } })
   })
 
   test('an existing object: this run or an earlier attempt of it, or expired, is a leftover; anything else is live', () => {

@@ -86,12 +86,16 @@ describe('plan parsers', () => {
     expect(plan.fault.chaos).toEqual({ name: 'mr-drill-hello', action: 'abort', port: undefined, durationMs: 60000, liveMs: 150000 })
     const coded = readPlan(new InputReader((n: string) => ({ weights: 'eastus=90,westeurope=10', 'fault-mode': 'http-chaos', 'fault-region': 'eastus', 'chaos-action': '503', 'chaos-port': '8080' })[n] ?? ''), topo)!
     expect(coded.fault.chaos).toMatchObject({ action: 503, port: 8080 })
+    const partial = readPlan(new InputReader((n: string) => ({ weights: 'eastus=50,westeurope=50', 'fault-mode': 'http-chaos', 'fault-region': 'eastus', 'chaos-pods': '1' })[n] ?? ''), topo)!
+    expect(partial.fault.chaos).toMatchObject({ pods: 1 })
   })
   test('http-chaos input mistakes: one error each, naming the input, the value and the fix', () => {
     const base = { weights: 'eastus=90,westeurope=10', 'fault-mode': 'http-chaos', 'fault-region': 'eastus' }
     expect(errorLines({ ...base, 'chaos-action': 'abrt' })).toEqual([expect.stringMatching(/^input 'chaos-action': 'abrt' is neither 'abort' nor a 5xx status code \| fix: 'abort' \(requests reset\) or a 5xx status such as 503/)])
     expect(errorLines({ ...base, 'chaos-action': '404' })).toEqual([expect.stringMatching(/input 'chaos-action': '404' is neither/)])
     expect(errorLines({ ...base, 'chaos-port': '70000' })).toEqual([expect.stringMatching(/input 'chaos-port': out of range 1..65535 \(got '70000'\)/)])
+    expect(errorLines({ ...base, 'chaos-pods': '0' })).toEqual([expect.stringMatching(/input 'chaos-pods': out of range 1..10000 \(got '0'\)/)])
+    expect(errorLines({ ...base, 'fault-mode': 'scale-to-zero', 'chaos-pods': '1' })).toEqual([expect.stringMatching(/input 'chaos-pods': is only used with fault-mode http-chaos \(got mode scale-to-zero\)/)])
     expect(errorLines({ ...base, 'fault-command': 'true', 'restore-command': 'true' })).toEqual([expect.stringMatching(/input 'fault-command': is not used with fault-mode http-chaos/)])
     expect(errorLines({ ...base, 'fault-mode': 'scale-to-zero', 'chaos-action': '503' })).toEqual([expect.stringMatching(/input 'chaos-action': is only used with fault-mode http-chaos \(got mode scale-to-zero\)/)])
     expect(errorLines({ ...base, 'fault-mode': 'failing-pods' })).toEqual([expect.stringMatching(/input 'fault-mode': not one of the choices \(got 'failing-pods'\) \| fix: one of none, scale-to-zero, http-chaos, command/)])

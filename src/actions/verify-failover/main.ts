@@ -16,10 +16,11 @@ import { FaultController, restoreFromAnnotation, type RestoreResult } from '../.
 import { describeAction } from '../../core/failover/http-chaos.ts'
 import { readPlan, type FailoverPlan } from '../../core/failover/plan.ts'
 import { AbortGuard, steadyState, type SurvivorState } from '../../core/failover/gate.ts'
-import { precheck } from '../../core/failover/precheck.ts'
+import { measurePartial, readPartial, reportPartial, type PartialPrediction, type PartialResult } from '../../core/failover/partial.ts'
+import { distributeWeights, precheck } from '../../core/failover/precheck.ts'
 import { Prober } from '../../core/failover/probe.ts'
 import { shareChart } from '../../core/failover/render.ts'
-import { clopperPearson, fixedDecision, pct, SplitSprt } from '../../core/failover/stats.ts'
+import { pct, shareRows, splitVerdict, SplitSprt } from '../../core/failover/stats.ts'
 import { analyzeFault, analyzeRestore, type FaultTiming, type Probe, type RestoreTiming } from '../../core/failover/timing.ts'
 import { Kubectl } from '../../core/kube/kubectl.ts'
 import { acquireLease, readLeaseInputs, runHolder, type HeldLease } from '../../core/kube/lease.ts'
@@ -39,7 +40,7 @@ export async function run(): Promise<void> {
       report.note('dry-run: nothing was probed or changed.')
       return
     }
-    await checkMesh(plan, topo, report)
+    const locality = await checkMesh(plan, topo, report)
 
     const prober = new Prober({ url: plan.url, rules: plan.rules, intervalMs: plan.intervalMs, timeoutMs: plan.requestTimeoutMs })
     const fault =
@@ -80,7 +81,7 @@ export async function run(): Promise<void> {
           report.output('verdict', 'fail')
           throw new ActionError(`verify-failover: no fault injected on ${plan.fault.region}, nothing changed:\n${gate.reasons.map((r) => `  - ${r}`).join('\n')}`, 'bring the surviving regions to their steady state (replicas ready, the split check passing), then re-run')
         }
-        const r = await faultPhases(plan, prober, fault, report)
+        const r = await faultPhases(plan, prober, fault, report, locality)
         failoverOk = r.failoverOk
         restoreOk = r.restoreOk
         if (r.aborted) {
@@ -126,7 +127,7 @@ function showPlan(plan: FailoverPlan, report: Report): void {
       'fault',
       plan.fault.mode === 'none'
         ? 'none'
-        : `${plan.fault.mode} on ${plan.fault.region} for ${formatDuration(plan.fault.durationMs)}${plan.fault.kube ? ` (deployment ${plan.fault.kube.namespace}/${plan.fault.kube.deployment}${plan.fault.kube.context ? `, context ${plan.fault.kube.context}` : ''})` : ''}${plan.fault.chaos ? ` (httpchaos/${plan.fault.chaos.name}: ${describeAction(plan.fault.chaos.action)}${plan.fault.chaos.port ? ` on port ${plan.fault.chaos.port}` : ''}, Chaos Mesh ends it after ${formatDuration(plan.fault.chaos.durationMs)})` : ''}; failover = ${plan.consecutive} consecutive survivor responses`
+        : `${plan.fault.mode} on ${plan.fault.region} for ${formatDuration(plan.fault.durationMs)}${plan.fault.kube ? ` (deployment ${plan.fault.kube.namespace}/${plan.fault.kube.deployment}${plan.fault.kube.context ? `, context ${plan.fault.kube.context}` : ''})` : ''}${plan.fault.chaos ? ` (httpchaos/${plan.fault.chaos.name}: ${describeAction(plan.fault.chaos.action)}${plan.fault.chaos.pods ? ` on ${plan.fault.chaos.pods} pod(s)` : ''}${plan.fault.chaos.port ? ` on port ${plan.fault.chaos.port}` : ''}, Chaos Mesh ends it after ${formatDuration(plan.fault.chaos.durationMs)})` : ''}; failover = ${plan.consecutive} consecutive survivor responses`
     ]
   ]
   for (const [k, v] of rows) core.info(`${k}: ${v}`)
@@ -134,12 +135,14 @@ function showPlan(plan: FailoverPlan, report: Report): void {
   report.set('plan', { ...plan, rules: Object.fromEntries(Object.entries(plan.rules).map(([r, x]) => [r, x.source])) })
 }
 
-/** Reads the mesh's DestinationRules and VirtualServices with kubectl and checks them (Istio's rules). */
-async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report: Report): Promise<void> {
+type Locality = { weights: Record<string, number>; from: string }
+
+/** Reads the mesh's DestinationRules and VirtualServices with kubectl and checks them (Istio's rules); returns the distribute weights, if any. */
+async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report: Report): Promise<Locality | undefined> {
   const m = plan.mesh
   if (!m) {
     report.note('Prechecks on the mesh skipped: no `mesh-namespace` (or topology service namespace).')
-    return
+    return undefined
   }
   const kubectl = new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: 'mesh' })
   let list: { items?: Array<Record<string, any>> } | undefined // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -151,7 +154,7 @@ async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report:
   const items = list?.items ?? []
   const pods = plan.fault.mode === 'http-chaos' ? await podCounts(plan, topo) : undefined
   const findings = precheck(
-    { namespace: m.namespace, destinationRules: items.filter((o) => o.kind === 'DestinationRule'), virtualServices: items.filter((o) => o.kind === 'VirtualService'), pods },
+    { namespace: m.namespace, destinationRules: items.filter((o) => o.kind === 'DestinationRule'), virtualServices: items.filter((o) => o.kind === 'VirtualService'), pods, failing: plan.fault.chaos?.pods },
     plan.expected,
     plan.fault.mode,
     plan.fault.region
@@ -160,6 +163,8 @@ async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report:
   for (const f of findings.filter((x) => x.level === 'warning')) core.warning(`${f.message} (${f.fix})`)
   const errors = findings.filter((f) => f.level === 'error')
   if (errors.length) throw new PreflightError(`mesh precheck failed:\n${errors.map((f) => `  - ${f.message}\n    fix: ${f.fix}`).join('\n')}`)
+  const dr = items.find((o) => o.kind === 'DestinationRule' && distributeWeights(o))
+  return dr && { weights: distributeWeights(dr)!, from: `DestinationRule ${dr.metadata?.namespace ?? m.namespace}/${dr.metadata?.name} localityLbSetting.distribute[0]` }
 }
 
 /** Replicas of the drilled service per region, where the topology names its cluster and deployment. */
@@ -261,22 +266,8 @@ async function splitPhase(plan: FailoverPlan, prober: Prober, report: Report): P
     decision = 'fail'
     reason = `${nErrors} error response(s) (${Object.entries(errors).map(([k, v]) => `${k} ${v}`).join(', ')}) exceed max-errors ${plan.maxErrors}`
     method = 'errors'
-  } else if (plan.splitTest === 'sprt' && sprt.decision !== 'continue') {
-    decision = sprt.decision
-    reason = sprt.reason
-    method = `SPRT (${sprt.arms.length} arm(s))`
-  } else {
-    const f = fixedDecision(sprt.counts, plan.expected, plan.alternatives, { alpha: plan.alpha, beta: plan.beta })
-    decision = f.decision
-    reason = f.reason
-    method = plan.splitTest === 'sprt' ? `${f.test} (SPRT undecided after ${n})` : f.test
-  }
-  const rows = plan.regions.map((r) => {
-    const k = sprt.counts[r]
-    const ci = clopperPearson(k, n, plan.alpha)
-    const inside = plan.expected[r] >= ci.lower && plan.expected[r] <= ci.upper
-    return [r, pct(plan.expected[r]), k, n ? pct(k / n) : '-', `${pct(ci.lower)} - ${pct(ci.upper)}`, inside ? 'yes' : 'no']
-  })
+  } else ({ decision, reason, method } = splitVerdict(sprt, plan.alternatives, { alpha: plan.alpha, beta: plan.beta }, plan.splitTest === 'sprt'))
+  const rows = shareRows(plan.regions, plan.expected, sprt.counts, plan.alpha)
   report.table(`Split check: ${decision.toUpperCase()} (N = ${n}, ${method})`, ['region', 'expected', 'responses', 'observed', `${pct(1 - plan.alpha)} Clopper-Pearson`, 'expected inside'], rows)
   report.note(`**Split: ${decision}** - ${reason}.${nErrors ? ` Errors: ${nErrors}.` : ''} Took ${formatDuration(Date.now() - started)}.`)
   core.info(`split check: ${decision} after ${n} classified responses: ${reason}`)
@@ -302,11 +293,20 @@ async function survivors(plan: FailoverPlan, topo: Topology | undefined, answere
   return out
 }
 
-async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultController, report: Report): Promise<{ failoverOk: boolean; restoreOk: boolean; aborted?: string }> {
+async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultController, report: Report, locality: Locality | undefined): Promise<{ failoverOk: boolean; restoreOk: boolean; aborted?: string }> {
   const region = plan.fault.region!
+  const pods = plan.fault.chaos?.pods
+  // chaos-pods: part of the region fails; the measure is the shift Envoy makes, not a failover
+  let partial: PartialPrediction | undefined
+  if (pods !== undefined) {
+    const k = plan.fault.kube!
+    partial = await readPartial(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${region}` }), k, { regions: plan.regions, region, pods, locality })
+    core.info(partial ? `partial failure: ${pods} of ${partial.ready} ${region} pods; Envoy's prediction ${plan.regions.map((r) => `${r} ${pct(partial!.predicted[r])}`).join(', ')} (${partial.weightsFrom})` : `chaos-pods ${pods} covers every ready ${region} pod: a whole-region failover`)
+  }
   core.info(`fault: ${plan.fault.mode} on ${region}`)
   let faultAt: number | undefined
   let timing: FaultTiming | undefined
+  let shift: PartialResult | undefined
   let restored: RestoreResult | undefined
   let rt: RestoreTiming | undefined
   let aborted: string | undefined
@@ -317,7 +317,9 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
     const probes = await prober.run('fault', { until: (p) => guard.observe(p), maxMs: plan.fault.durationMs - (Date.now() - faultAt) })
     aborted = guard.reason
     if (aborted) core.error(`survivors stopped answering: ${aborted}; restoring now`)
-    timing = analyzeFault(probes, faultAt, region, plan.consecutive)
+    // a partial failure is measured once the transition the abort guard allows is over
+    if (partial) shift = measurePartial(probes, faultAt + plan.abortWindowMs, partial, { alpha: plan.alpha, beta: plan.beta })
+    else timing = analyzeFault(probes, faultAt, region, plan.consecutive)
   } finally {
     if (!prober.isStopped) restored = await fault.restore()
   }
@@ -328,8 +330,36 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
   // cancelled while measuring the restore: the same, the cancel's report is the only one
   if (prober.isStopped) return { failoverOk: false, restoreOk: false }
   rt = analyzeRestore(probes, restoreAt, region)
-  const failoverOk = timing.failoverAt !== undefined
+  const failoverOk = shift ? shift.verdict.decision === 'pass' : timing!.failoverAt !== undefined
   const restoreOk = rt?.restoreMs !== undefined
+  report.output('failover-verdict', failoverOk ? 'pass' : 'fail')
+  report.output('fault-at', Math.round(faultAt))
+  if (shift) {
+    core.info(`partial failure: ${shift.verdict.decision} (${shift.verdict.reason})`)
+    reportPartial(report, partial!, shift, plan.alpha)
+  } else reportFailover(plan, report, faultAt, timing!)
+  const fmt = (ms: number | undefined): string => (ms === undefined ? '-' : formatDuration(ms))
+  report.table(`Restore: ${restoreOk ? 'PASS' : 'FAIL'}`, ['measure', 'value'], [
+    ['restore', restored ? `${restored.action} at ${new Date(restored.at).toISOString()}` : 'nothing to restore'],
+    [`${region} serves again after`, fmt(rt?.restoreMs)],
+    ['errors until then', Object.entries(rt?.errors ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || 'none']
+  ])
+  if (!restoreOk) report.note(`**Restore: fail** - ${region} did not answer within ${formatDuration(plan.restoreTimeoutMs)} after the restore.`)
+  const out = (k: string, v: number | undefined): void => {
+    if (v !== undefined) report.output(k, Math.round(v))
+  }
+  out('restore-at', restored?.at)
+  out('restore-ms', rt?.restoreMs)
+  out('restored-at', rt?.servedAt)
+  report.set('restore', { ...restored, ...rt })
+  if (aborted) report.note(`**ABORTED** - ${aborted}. The fault was undone at once (${restored?.action ?? 'nothing to restore'}).`)
+  return { failoverOk, restoreOk, aborted }
+}
+
+/** The failover table, its verdict note and outputs (a whole region failed). */
+function reportFailover(plan: FailoverPlan, report: Report, faultAt: number, timing: FaultTiming): void {
+  const region = plan.fault.region!
+  const failoverOk = timing.failoverAt !== undefined
   const fmt = (ms: number | undefined): string => (ms === undefined ? '-' : formatDuration(ms))
   const errs = Object.entries(timing.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'
   report.table(`Failover: ${failoverOk ? 'PASS' : 'FAIL'} (${plan.fault.mode} on ${region})`, ['measure', 'value'], [
@@ -341,30 +371,12 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
     ['after failover', `${timing.afterFailover.survivors}/${timing.afterFailover.probes} from survivors, ${timing.afterFailover.failedRegion} from ${region}, ${timing.afterFailover.errors} errors`],
     ['probes in the fault phase', timing.probes]
   ])
-  report.table(`Restore: ${restoreOk ? 'PASS' : 'FAIL'}`, ['measure', 'value'], [
-    ['restore', restored ? `${restored.action} at ${new Date(restored.at).toISOString()}` : 'nothing to restore'],
-    [`${region} serves again after`, fmt(rt?.restoreMs)],
-    ['errors until then', Object.entries(rt?.errors ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || 'none']
-  ])
   if (!failoverOk) report.note(`**Failover: fail** - no run of ${plan.consecutive} consecutive survivor responses formed within ${formatDuration(plan.fault.durationMs)}.`)
-  if (!restoreOk) report.note(`**Restore: fail** - ${region} did not answer within ${formatDuration(plan.restoreTimeoutMs)} after the restore.`)
-  const out = (k: string, v: number | undefined): void => {
+  for (const [k, v] of [['failover-ms', timing.failoverMs], ['failover-at', timing.failoverAt], ['last-failed-ms', timing.lastFailedMs], ['stable-ms', timing.stableMs]] as const) {
     if (v !== undefined) report.output(k, Math.round(v))
   }
-  report.output('failover-verdict', failoverOk ? 'pass' : 'fail')
-  out('fault-at', faultAt)
-  out('failover-ms', timing.failoverMs)
-  out('failover-at', timing.failoverAt)
-  out('last-failed-ms', timing.lastFailedMs)
-  out('stable-ms', timing.stableMs)
   report.output('errors', JSON.stringify(timing.errors))
-  out('restore-at', restored?.at)
-  out('restore-ms', rt?.restoreMs)
-  out('restored-at', rt?.servedAt)
   report.set('failover', { region, mode: plan.fault.mode, faultAt, ...timing })
-  report.set('restore', { ...restored, ...rt })
-  if (aborted) report.note(`**ABORTED** - ${aborted}. The fault was undone at once (${restored?.action ?? 'nothing to restore'}).`)
-  return { failoverOk, restoreOk, aborted }
 }
 
 function chart(plan: FailoverPlan, log: Probe[], report: Report): void {

@@ -27,6 +27,8 @@ export interface ChaosPlan {
   durationMs: number
   /** how long after creation the drill may still run (fault-duration + restore-timeout, at least durationMs): the expiry */
   liveMs: number
+  /** chaos-pods: how many of the deployment's pods fail (Chaos Mesh mode fixed); undefined: all (mode all) */
+  pods?: number
 }
 
 export interface ChaosTarget {
@@ -43,11 +45,11 @@ export function parseChaosAction(text: string): { ok: ChaosAction } | { error: s
   return { error: `'${text}' is neither 'abort' nor a 5xx status code` }
 }
 
-export function chaosPlan(deployment: string, action: ChaosAction, port: number | undefined, faultDurationMs: number, restoreTimeoutMs: number): ChaosPlan {
+export function chaosPlan(deployment: string, action: ChaosAction, port: number | undefined, faultDurationMs: number, restoreTimeoutMs: number, pods?: number): ChaosPlan {
   // whole seconds (a Go duration Chaos Mesh reads), never shorter than the fault phase
   const durationMs = Math.ceil((faultDurationMs + DURATION_MARGIN_MS) / 1000) * 1000
   // live while the drill may still run, and never shorter than Chaos Mesh injects
-  return { name: chaosName(deployment), action, port, durationMs, liveMs: Math.max(durationMs, faultDurationMs + restoreTimeoutMs) }
+  return { name: chaosName(deployment), action, port, durationMs, liveMs: Math.max(durationMs, faultDurationMs + restoreTimeoutMs), pods }
 }
 
 export function describeAction(a: ChaosAction): string {
@@ -66,7 +68,8 @@ export function chaosManifest(p: ChaosPlan, t: ChaosTarget, o: { owner: string; 
       annotations: { [OWNER]: o.owner, [EXPIRES]: new Date(o.now + p.liveMs).toISOString() }
     },
     spec: {
-      mode: 'all',
+      // Chaos Mesh's selection: every pod the selector matches, or a fixed number of them (value is a string)
+      ...(p.pods === undefined ? { mode: 'all' } : { mode: 'fixed', value: String(p.pods) }),
       selector: { namespaces: [t.namespace], labelSelectors: o.matchLabels },
       // an abort cuts the request before the app sees it; a replaced code needs the app's response
       target: p.action === 'abort' ? 'Request' : 'Response',

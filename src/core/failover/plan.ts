@@ -222,9 +222,14 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
     else action = a.ok
   }
   const chaosPort = inputs.int('chaos-port', { min: 1, max: 65535 })
+  // a partial failure: that many of the region's pods fail (HTTPChaos mode fixed), the rest serve
+  const chaosPods = inputs.int('chaos-pods', { min: 1, max: 10000 })
   // action.yml's default 'abort' reaches every run: only a value someone chose is out of place
-  for (const [name, given] of [['chaos-action', actionText !== undefined && actionText !== 'abort'], ['chaos-port', chaosPort !== undefined]] as const) {
+  for (const [name, given] of [['chaos-action', actionText !== undefined && actionText !== 'abort'], ['chaos-port', chaosPort !== undefined], ['chaos-pods', chaosPods !== undefined]] as const) {
     if (given && mode !== 'http-chaos') inputs.fail(new InputError(name, `is only used with fault-mode http-chaos (got mode ${mode})`, 'remove it or set fault-mode: http-chaos'))
+  }
+  if (chaosPods !== undefined && mode === 'http-chaos' && !mesh) {
+    inputs.fail(new InputError('chaos-pods', "needs the mesh's DestinationRule (its localityLbSetting.distribute weights) to predict the shift, and no mesh-namespace is set", 'set mesh-namespace (or topology regions.<first region>.service.namespace), or omit chaos-pods'))
   }
 
   const consecutive = inputs.int('consecutive', { min: 1, max: 10000, default: 10 }) ?? 10
@@ -235,7 +240,7 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
 
   // The two modes in which the action itself changes the fault region's cluster.
   const kube = (mode === 'scale-to-zero' || mode === 'http-chaos') && faultRegion ? readKubeTarget(inputs, topo, faultRegion) : undefined
-  const chaos = mode === 'http-chaos' && kube ? chaosPlan(kube.deployment, action, chaosPort, durationMs, restoreTimeoutMs) : undefined
+  const chaos = mode === 'http-chaos' && kube ? chaosPlan(kube.deployment, action, chaosPort, durationMs, restoreTimeoutMs, chaosPods) : undefined
   if (faultRegion && mode !== 'none' && durationMs < intervalMs * (consecutive + 2)) {
     inputs.fail(
       new InputError(

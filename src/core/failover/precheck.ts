@@ -24,6 +24,8 @@ export interface MeshView {
   virtualServices: Obj[]
   /** running pods per region of the drilled service, where known (for maxEjectionPercent) */
   pods?: Record<string, number>
+  /** chaos-pods: how many of the fault region's pods fail, when fewer than all */
+  failing?: number
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
@@ -39,6 +41,15 @@ function name(kind: string, o: Obj): string {
 /** The region a distribute `to` key or a subset's labels point at. */
 function regionOf(key: string): string {
   return key.split('/')[0]
+}
+
+/** The locality weights per region of a DestinationRule's first distribute rule (`to` keys region/zone/subzone); undefined without one. */
+export function distributeWeights(dr: Obj): Record<string, number> | undefined {
+  const rule = ((dr.spec?.trafficPolicy?.loadBalancer?.localityLbSetting?.distribute ?? []) as Obj[])[0]
+  if (!rule) return undefined
+  const weights: Record<string, number> = {}
+  for (const [k, w] of Object.entries((rule.to ?? {}) as Record<string, number>)) weights[regionOf(k)] = (weights[regionOf(k)] ?? 0) + Number(w)
+  return weights
 }
 
 function compare(where: string, field: string, weights: Record<string, number>, expected: Record<string, number>, out: Finding[]): void {
@@ -112,24 +123,20 @@ export function precheck(mesh: MeshView, expected: Record<string, number>, mode:
     }
     if (failing && od && faultRegion && mesh.pods) {
       const total = Object.values(mesh.pods).reduce((a, b) => a + b, 0)
-      const mine = mesh.pods[faultRegion] ?? 0
+      const mine = Math.min(mesh.failing ?? Infinity, mesh.pods[faultRegion] ?? 0)
       const max = od.maxEjectionPercent ?? 10
       // Envoy ejects while ejected/total stays within the percentage, and always at least one host
       const allowed = Math.max(1, Math.floor((max * total) / 100 + 1e-9))
       if (total > 0 && allowed < mine) {
         out.push({
           level: 'error',
-          message: `${n}: spec.trafficPolicy.outlierDetection.maxEjectionPercent ${od.maxEjectionPercent ?? 'unset (Istio default 10)'} lets Envoy eject ${allowed} of ${total} pods, but ${faultRegion} has ${mine}: the pods http-chaos makes fail would keep receiving traffic`,
+          message: `${n}: spec.trafficPolicy.outlierDetection.maxEjectionPercent ${od.maxEjectionPercent ?? 'unset (Istio default 10)'} lets Envoy eject ${allowed} of ${total} pods, but ${faultRegion} has ${mine}${mesh.failing !== undefined ? ' failing (chaos-pods)' : ''}: the pods http-chaos makes fail would keep receiving traffic`,
           fix: `raise maxEjectionPercent to at least ${Math.ceil((mine * 100) / total)}`
         })
       }
     }
-    if (distribute.length) {
-      const rule = distribute[0]
-      const weights: Record<string, number> = {}
-      for (const [k, w] of Object.entries((rule.to ?? {}) as Record<string, number>)) weights[regionOf(k)] = (weights[regionOf(k)] ?? 0) + Number(w)
-      compare(n, `${base}.distribute[0].to`, weights, expected, out)
-    }
+    const weights = distributeWeights(dr)
+    if (weights) compare(n, `${base}.distribute[0].to`, weights, expected, out)
   }
   // one error per mistake: a region without weight is already covered by the weight comparison
   return out.filter((f, i) => out.findIndex((g) => g.message === f.message) === i)

@@ -524,3 +524,31 @@ export function fixedDecision(counts: Record<string, number>, expected: Record<s
   if (n >= requiredN) return { decision: 'pass', test, pValue, n, requiredN, reason: `${test} test does not reject (p = ${pValue.toPrecision(3)}) at N = ${n} >= ${requiredN} (power ${pct(1 - o.beta)})` }
   return { decision: 'inconclusive', test, pValue, n, requiredN, reason: `${test} test does not reject (p = ${pValue.toPrecision(3)}), but N = ${n} is below the ${requiredN} needed for power ${pct(1 - o.beta)}` }
 }
+
+export interface SplitVerdict {
+  decision: 'pass' | 'fail' | 'inconclusive'
+  reason: string
+  method: string
+}
+
+/**
+ * The split test's verdict on the responses `sprt` has seen: the SPRT's own decision once it has
+ * one (`sequential`), otherwise the fixed-N test on the same counts (pass only at the N that
+ * gives power 1 - beta, else inconclusive).
+ */
+export function splitVerdict(sprt: SplitSprt, alternatives: Alternative[], o: SprtOptions, sequential = true): SplitVerdict {
+  if (sequential && sprt.decision !== 'continue') return { decision: sprt.decision, reason: sprt.reason, method: `SPRT (${sprt.arms.length} arm(s))` }
+  const f = fixedDecision(sprt.counts, sprt.expected, alternatives, o)
+  return { decision: f.decision, reason: f.reason, method: sequential ? `${f.test} (SPRT undecided after ${sprt.n})` : f.test }
+}
+
+/** One table row per region: expected share, responses, observed share, its Clopper-Pearson interval at 1 - alpha, whether the expected share lies inside. */
+export function shareRows(regions: string[], expected: Record<string, number>, counts: Record<string, number>, alpha: number): Array<Array<string | number>> {
+  const n = regions.reduce((a, r) => a + (counts[r] ?? 0), 0)
+  return regions.map((r) => {
+    const k = counts[r] ?? 0
+    const ci = clopperPearson(k, n, alpha)
+    const inside = expected[r] >= ci.lower && expected[r] <= ci.upper
+    return [r, pct(expected[r]), k, n ? pct(k / n) : '-', `${pct(ci.lower)} - ${pct(ci.upper)}`, inside ? 'yes' : 'no']
+  })
+}
