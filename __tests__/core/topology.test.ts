@@ -78,6 +78,30 @@ regions:
     ])
   })
 
+  it('reads where the mesh objects live (mesh:), one error per mistake naming field, value and fix', () => {
+    expect(parseTopology(good, 't.yml').mesh).toBeUndefined()
+    expect(parseTopology(`mesh: { namespace: istio-config, region: westeurope }\n${good}`, 't.yml').mesh).toEqual({ namespace: 'istio-config', region: 'westeurope' })
+    expect(parseTopology(`mesh: { namespace: apigee }\n${good}`, 't.yml').mesh).toEqual({ namespace: 'apigee', region: undefined })
+    const fixes = (text: string): string[] => {
+      try {
+        parseTopology(text, 't.yml')
+      } catch (e) {
+        return (e instanceof InputErrors ? e.errors : [e as ActionError]).map((x) => x.describe())
+      }
+      return []
+    }
+    expect(fixes(`mesh: { namespace: apigee, region: northpole }\n${good}`)).toEqual([
+      "topology t.yml: mesh.region: 'northpole' is not a region of this file\n  fix: name the region whose cluster holds the DestinationRules and VirtualServices, one of: eastus, westeurope"
+    ])
+    expect(errorsOf(`mesh: { namespace: Istio_Config, region: eastus }\n${good}`)).toEqual(["topology t.yml: mesh.namespace: 'Istio_Config' is not valid"])
+    expect(errorsOf(`mesh: { namespace: apigee, region: East_US }\n${good}`)).toEqual(["topology t.yml: mesh.region: 'East_US' is not valid"])
+    expect(errorsOf(`mesh: { region: eastus }\n${good}`)).toEqual(['topology t.yml: mesh.namespace: missing'])
+    expect(errorsOf(`mesh: { namespace: apigee, context: aks-eastus }\n${good}`)).toEqual(['topology t.yml: mesh.context: unknown field'])
+    expect(errorsOf(`mesh: istio-system\n${good}`)).toEqual(['topology t.yml: mesh: must be a mapping'])
+    // no regions at all: that is the one mistake, not the mesh's region
+    expect(errorsOf('mesh: { namespace: apigee, region: eastus }\n')).toEqual(['topology t.yml: regions: missing or empty'])
+  })
+
   it('refuses bad YAML and missing regions', () => {
     expect(errorsOf('regions: [unclosed')[0]).toMatch(/^topology t\.yml: not valid YAML/)
     expect(errorsOf('cassandra: {}')).toEqual(['topology t.yml: regions: missing or empty'])

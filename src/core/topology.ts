@@ -1,5 +1,5 @@
 // The topology file: the world described once (regions, their Azure network, Kubernetes
-// context, Cassandra datacenter, ingress). Every action reads it; inputs override its fields.
+// context, Cassandra datacenter, ingress, where the service mesh's objects live). Every action reads it; inputs override its fields.
 import { existsSync, readFileSync } from 'node:fs'
 import YAML from 'yaml'
 import { ActionError, InputErrors } from './errors.ts'
@@ -66,9 +66,18 @@ export interface TopologyAzure {
   /** Extra CA to trust for ARM and Entra: a PEM file path (relative to the workspace) or PEM text */
   ca?: string
 }
+/** Where the service mesh's Istio objects (DestinationRule, VirtualService) live: a namespace in
+ *  the cluster of one region (its kube context / kubeconfig). verify-failover's prechecks read them. */
+export interface TopologyMesh {
+  namespace?: string
+  /** The region whose cluster holds them (a key of regions). */
+  region?: string
+}
 export interface Topology {
   path: string
   azure: TopologyAzure
+  /** Absent when the file has no mesh: section. */
+  mesh?: TopologyMesh
   cassandra: {
     namespace: string
     clusterName?: string
@@ -134,7 +143,7 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
   const root = doc.toJS()
   const c = new Checker(path)
   if (!isObj(root)) throw new ActionError(`topology ${path}: must be a mapping with 'regions:'`, 'see docs/topology.md')
-  c.unknown(root, '', ['azure', 'cassandra', 'regions', 'version'])
+  c.unknown(root, '', ['azure', 'cassandra', 'mesh', 'regions', 'version'])
   const azure = c.obj(root, 'azure', '')
   c.unknown(azure, 'azure', ['endpoint', 'authorityHost', 'ca'])
   const cloudUrl = (key: string, example: string): string | undefined => {
@@ -246,9 +255,32 @@ export function parseTopology(text: string, path = 'mr-topology.yml'): Topology 
       topo.regions[name] = region
     }
   }
+  const mesh = readMesh(c, root, isObj(regions) ? Object.keys(regions) : undefined)
+  if (mesh) topo.mesh = mesh
   if (c.errors.length === 1) throw c.errors[0]
   if (c.errors.length > 1) throw new InputErrors(c.errors)
   return topo
+}
+
+/** mesh: { namespace, region }: the namespace is required; region, when given, must be a key of regions. */
+function readMesh(c: Checker, root: Obj, regionKeys: string[] | undefined): TopologyMesh | undefined {
+  if (root.mesh === undefined || root.mesh === null) return undefined
+  if (!isObj(root.mesh)) {
+    c.err('mesh', 'must be a mapping', "write it as 'mesh: { namespace: <namespace>, region: <region> }'")
+    return undefined
+  }
+  const m = root.mesh
+  c.unknown(m, 'mesh', ['namespace', 'region'])
+  const namespace = c.str(m, 'namespace', 'mesh', rules.kubeName)
+  if (m.namespace === undefined || m.namespace === null) {
+    c.err('mesh.namespace', 'missing', "write it as 'mesh: { namespace: <namespace of the DestinationRules and VirtualServices>, region: <region whose cluster holds them> }'")
+  }
+  const region = c.str(m, 'region', 'mesh', rules.region)
+  // a malformed key is already reported; without regions the missing regions are the one mistake
+  if (region !== undefined && rules.region.re.test(region) && regionKeys?.length && !regionKeys.includes(region)) {
+    c.err('mesh.region', `'${region}' is not a region of this file`, `name the region whose cluster holds the DestinationRules and VirtualServices, one of: ${regionKeys.join(', ')}`)
+  }
+  return { namespace, region }
 }
 
 /** regions.<r>.aks: name required; subscription and resourceGroup fall back to regions.<r>.azure. */

@@ -10,10 +10,10 @@ import { DEPLOYMENT, NS, requireBundle, startDrill, writeTopology, type Drill } 
 beforeAll(() => requireBundle())
 
 /** The real kubectl (async: the API double answers from this very process). */
-async function kubectlApply(drill: Drill, yaml: string): Promise<void> {
+async function kubectlApply(drill: Drill, yaml: string, context = 'aks-eastus'): Promise<void> {
   const file = join(drill.dir, 'mesh.yaml')
   writeFileSync(file, yaml)
-  const c = spawn(join(ROOT, '.cache/bin/kubectl'), ['--context', 'aks-eastus', 'apply', '-f', file], { env: { ...process.env, ...drill.env } })
+  const c = spawn(join(ROOT, '.cache/bin/kubectl'), ['--context', context, 'apply', '-f', file], { env: { ...process.env, ...drill.env } })
   let err = ''
   c.stderr.on('data', (d: Buffer) => (err += d))
   const code = await new Promise<number | null>((r) => c.on('close', r))
@@ -78,6 +78,25 @@ describe('verify-failover prechecks on the mesh objects (kubectl apply, then the
     expect(main.state.fault).toBeUndefined()
     // put the good objects back
     await kubectlApply(drill, DR(distribute(90, 10) + OD) + '---\n' + VS(ROUTE_SERVICE))
+  })
+
+  test('topology mesh: { namespace, region } says where the objects are read: the cluster of that region, no mesh-* inputs', async () => {
+    // a mistake only in westeurope's cluster: eastus's objects (the old default) still fit
+    await kubectlApply(drill, DR(distribute(80, 20) + OD), 'aks-westeurope')
+    try {
+      const { 'mesh-namespace': _n, 'mesh-context': _c, ...rest } = inputs('scale-to-zero')
+      const before = await drill.world.requests()
+      for (const c of Object.values(drill.clusters)) c.accessLog.length = 0
+      const main = await startStep('verify-failover', 'main', { ...rest, topology: writeTopology(drill, join(drill.dir, 'mesh-topology.yml'), { namespace: NS, region: 'westeurope' }) }, { env: drill.env }).done
+      expect(main.code).toBe(1)
+      expect(main.stdout).toMatch(/DestinationRule apigee\/helloworld: spec.trafficPolicy.loadBalancer.localityLbSetting.distribute\[0\].to gives eastus 80.0%(25)?, westeurope 20.0%(25)?/)
+      expect(await drill.world.requests()).toBe(before)
+      expect(drill.replicas('eastus')).toEqual({ spec: 2, annotation: undefined, running: 2 })
+      const read = (r: string) => drill.clusters[r].accessLog.some((e) => e.resource === 'destinationrules' && e.verb === 'list')
+      expect({ eastus: read('eastus'), westeurope: read('westeurope') }).toEqual({ eastus: false, westeurope: true })
+    } finally {
+      await kubectlApply(drill, DR(distribute(90, 10) + OD), 'aks-westeurope')
+    }
   })
 
   test('the fitting objects pass the prechecks and the drill runs', async () => {

@@ -57,8 +57,9 @@ export async function startDrill(o: TrafficWorldOptions): Promise<Drill> {
   }
 }
 
-export function writeTopology(drill: Drill, path = join(drill.dir, 'mr-topology.yml')): string {
-  const lines = ['regions:']
+/** The drill's topology; `mesh` adds the mesh: section (where the DestinationRules and VirtualServices are). */
+export function writeTopology(drill: Drill, path = join(drill.dir, 'mr-topology.yml'), mesh?: { namespace: string; region?: string }): string {
+  const lines = mesh ? [`mesh: { namespace: ${mesh.namespace}${mesh.region ? `, region: ${mesh.region}` : ''} }`, 'regions:'] : ['regions:']
   for (const r of drill.world.regions()) {
     lines.push(`  ${r}:`)
     lines.push(`    kube: { context: aks-${r} }`)

@@ -89,6 +89,18 @@ describe('plan parsers', () => {
     const partial = readPlan(new InputReader((n: string) => ({ weights: 'eastus=50,westeurope=50', 'fault-mode': 'http-chaos', 'fault-region': 'eastus', 'chaos-pods': '1' })[n] ?? ''), topo)!
     expect(partial.fault.chaos).toMatchObject({ pods: 1 })
   })
+  test('the mesh objects: topology mesh: names namespace and cluster (region), the inputs override, the old fallback stays', () => {
+    const text = (mesh: string) =>
+      `${mesh}regions:\n  eastus:\n    kube: { context: aks-eastus }\n    service: { deployment: hello, namespace: apigee }\n    ingress: { url: "https://api.example.com/", json: "region=eastus" }\n  westeurope:\n    kube: { context: aks-westeurope, kubeconfig: /k/we }\n    ingress: { header: "x-region: westeurope" }\n`
+    const meshOf = (t: string, v: Record<string, string> = {}) => readPlan(new InputReader((n: string) => ({ weights: 'eastus=90,westeurope=10', ...v })[n] ?? ''), parseTopology(text(t)))!.mesh
+    expect(meshOf('mesh: { namespace: istio-config, region: westeurope }\n')).toEqual({ namespace: 'istio-config', context: 'aks-westeurope', kubeconfig: '/k/we', region: 'westeurope' })
+    expect(meshOf('mesh: { namespace: istio-config, region: westeurope }\n', { 'mesh-namespace': 'other', 'mesh-context': 'ctx-x' })).toEqual({ namespace: 'other', context: 'ctx-x', kubeconfig: '/k/we', region: 'westeurope' })
+    // without mesh.region: the first region of weights holds them
+    expect(meshOf('mesh: { namespace: istio-config }\n')).toEqual({ namespace: 'istio-config', context: 'aks-eastus', kubeconfig: undefined, region: 'eastus' })
+    // without mesh: the first region's service namespace, as before
+    expect(meshOf('')).toEqual({ namespace: 'apigee', context: 'aks-eastus', kubeconfig: undefined, region: 'eastus' })
+    expect(() => meshOf('', { 'mesh-namespace': 'Bad_NS' })).toThrow("input 'mesh-namespace': 'Bad_NS' is not valid")
+  })
   test('http-chaos input mistakes: one error each, naming the input, the value and the fix', () => {
     const base = { weights: 'eastus=90,westeurope=10', 'fault-mode': 'http-chaos', 'fault-region': 'eastus' }
     expect(errorLines({ ...base, 'chaos-action': 'abrt' })).toEqual([expect.stringMatching(/^input 'chaos-action': 'abrt' is neither 'abort' nor a 5xx status code \| fix: 'abort' \(requests reset\) or a 5xx status such as 503/)])

@@ -141,15 +141,15 @@ type Locality = { weights: Record<string, number>; from: string }
 async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report: Report): Promise<Locality | undefined> {
   const m = plan.mesh
   if (!m) {
-    report.note('Prechecks on the mesh skipped: no `mesh-namespace` (or topology service namespace).')
+    report.note('Prechecks on the mesh skipped: no `mesh-namespace` input, topology `mesh.namespace` or service namespace says where the DestinationRules and VirtualServices are.')
     return undefined
   }
-  const kubectl = new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: 'mesh' })
+  const kubectl = new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: m.region ? `mesh (region ${m.region})` : 'mesh' })
   let list: { items?: Array<Record<string, any>> } | undefined // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
     list = await kubectl.getJson(['destinationrules,virtualservices'], m.namespace)
   } catch (e) {
-    throw new PreflightError(`could not read the DestinationRules and VirtualServices in namespace ${m.namespace}${m.context ? ` (context ${m.context})` : ''}: ${(e as Error).message}`, 'check mesh-namespace / mesh-context and that Istio is installed there')
+    throw new PreflightError(`could not read the DestinationRules and VirtualServices in namespace ${m.namespace}${m.context ? ` (context ${m.context})` : ''}: ${(e as Error).message}`, 'check topology mesh: { namespace, region } (or inputs mesh-namespace / mesh-context) and that Istio is installed there')
   }
   const items = list?.items ?? []
   const pods = plan.fault.mode === 'http-chaos' ? await podCounts(plan, topo) : undefined

@@ -25,6 +25,8 @@ export interface MeshTarget {
   namespace: string
   context?: string
   kubeconfig?: string
+  /** The topology region whose cluster that is, when known. */
+  region?: string
 }
 
 export interface FailoverPlan {
@@ -143,19 +145,7 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
   const firstUrl = urlRegions.map((r) => tRegions[r]?.ingress.url).find(Boolean)
   const urlRule = { pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/, accepted: 'an http(s) URL such as https://api.example.com/hello', fallback: { from: 'topology regions.<region>.ingress.url', value: firstUrl } }
   const url = weightsText && !regions.length ? (inputs.string('ingress-url', urlRule) ?? '') : inputs.requiredString('ingress-url', urlRule)
-  // The mesh's objects: the namespace of the service (topology) unless the inputs say otherwise.
-  const firstTopo = regions.map((r) => tRegions[r]).find(Boolean)
-  const meshNamespace = inputs.string('mesh-namespace', {
-    pattern: rules.kubeName.re,
-    accepted: rules.kubeName.accepted,
-    fallback: { from: 'topology regions.<region>.service.namespace', value: firstTopo?.service.namespace }
-  })
-  const meshContext = inputs.string('mesh-context', {
-    pattern: rules.kubeContext.re,
-    accepted: rules.kubeContext.accepted,
-    fallback: { from: 'topology regions.<region>.kube.context', value: firstTopo?.kube.context }
-  })
-  const mesh: MeshTarget | undefined = meshNamespace ? { namespace: meshNamespace, context: meshContext, kubeconfig: firstTopo?.kube.kubeconfig } : undefined
+  const mesh = readMeshTarget(inputs, topo, regions)
 
   // Classification: the input's lines first, then the topology's ingress.{body,header,json}.
   const clsText = inputs.string('classify') ?? ''
@@ -286,6 +276,28 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
     abortWindowMs,
     dryRun
   }
+}
+
+/**
+ * Where the mesh's Istio objects are read: inputs mesh-namespace / mesh-context, else topology
+ * mesh.namespace in the cluster of mesh.region; without mesh: in the topology, the first region
+ * of weights (its service namespace and kube context). No namespace at all: prechecks skipped.
+ */
+function readMeshTarget(inputs: InputReader, topo: Topology | undefined, regions: string[]): MeshTarget | undefined {
+  const m = topo?.mesh
+  const at = m?.region ?? regions.find((r) => topo?.regions[r])
+  const region = at ? topo?.regions[at] : undefined
+  const namespace = inputs.string('mesh-namespace', {
+    pattern: rules.kubeName.re,
+    accepted: rules.kubeName.accepted,
+    fallback: m ? { from: 'topology mesh.namespace', value: m.namespace } : { from: `topology regions.${at ?? '<region>'}.service.namespace`, value: region?.service.namespace }
+  })
+  const context = inputs.string('mesh-context', {
+    pattern: rules.kubeContext.re,
+    accepted: rules.kubeContext.accepted,
+    fallback: { from: `topology regions.${at ?? '<region>'}.kube.context${m?.region ? ' (mesh.region)' : ''}`, value: region?.kube.context }
+  })
+  return namespace ? { namespace, context, kubeconfig: region?.kube.kubeconfig, ...(at ? { region: at } : {}) } : undefined
 }
 
 /** deployment, namespace, kube-context, kubeconfig of the fault region: the inputs, else the topology. */
