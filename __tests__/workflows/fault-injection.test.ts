@@ -32,4 +32,27 @@ describe('fault-injecting workflows', () => {
       expect({ mode, plan: (() => readPlan(new InputReader((n: string) => values[n] ?? ''), topo)?.fault.mode)() }).toEqual({ mode, plan: mode })
     }
   })
+
+  const step = (file: string, job: string, id: string) => (wf(file).jobs[job].steps as Array<{ id?: string; with: Record<string, string> }>).find((x) => x.id === id)!
+  test('dr-drill and failover-test pass their chaos-action input through to verify-failover (dispatch and call, default abort)', () => {
+    const drill = wf('dr-drill.yml').on.workflow_dispatch.inputs['chaos-action']
+    expect(drill).toMatchObject({ type: 'string', default: 'abort' })
+    expect(step('dr-drill.yml', 'drill', 'drill').with['chaos-action']).toBe('${{ inputs.chaos-action }}')
+    const ft = wf('failover-test.yml').on
+    expect(ft.workflow_dispatch.inputs['chaos-action']).toMatchObject({ type: 'string', default: 'abort' })
+    expect(ft.workflow_call.inputs['chaos-action']).toMatchObject({ type: 'string', default: 'abort' })
+    // a scheduled run has no inputs: the expression falls back to the action's default
+    expect(step('failover-test.yml', 'test', 'verify').with['chaos-action']).toBe("${{ inputs.chaos-action || 'abort' }}")
+  })
+
+  test("dr-drill's fault modes with the default chaos-action, and http-chaos with a 5xx code, pass verify-failover's input checks", () => {
+    const options = wf('dr-drill.yml').on.workflow_dispatch.inputs['fault-mode'].options as string[]
+    const topo = parseTopology('regions:\n  eastus:\n    kube: { context: aks-eastus }\n    service: { deployment: hello, namespace: apigee }\n    ingress: { url: "https://api.example.com/", json: "region=eastus" }\n  westeurope:\n    ingress: { header: "x-region: westeurope" }\n')
+    const plan = (v: Record<string, string>) => readPlan(new InputReader((n: string) => ({ weights: 'eastus=50,westeurope=50', 'fault-region': 'eastus', 'chaos-action': 'abort', ...v })[n] ?? ''), topo)!
+    for (const mode of options) {
+      const command: Record<string, string> = mode === 'command' ? { 'fault-command': 'true', 'restore-command': 'true' } : {}
+      expect({ mode, planned: plan({ 'fault-mode': mode, ...command }).fault.mode }).toEqual({ mode, planned: mode })
+    }
+    expect(plan({ 'fault-mode': 'http-chaos', 'chaos-action': '503' }).fault.chaos?.action).toBe(503)
+  })
 })
