@@ -3,7 +3,7 @@
 // send; the permission read back from a real API server's 403 message.
 import { readFileSync } from 'node:fs'
 import YAML from 'yaml'
-import { ACTION_PERMISSIONS, accessReview, jsonDocuments, DEFAULT_NAMES, describePermission, forbiddenPermission, type Permission } from '../../../src/core/kube/permissions.ts'
+import { ACTION_PERMISSIONS, accessReview, dedupe, DRILL_PERMISSIONS, jsonDocuments, DEFAULT_NAMES, describePermission, forbiddenPermission, type Permission } from '../../../src/core/kube/permissions.ts'
 
 interface Grant {
   verb: string
@@ -50,9 +50,23 @@ describe('docs/rbac grants exactly what the actions ask for', () => {
     expectExact('docs/rbac/configure-seed-host-source.yaml', ACTION_PERMISSIONS['configure-seed-host'](n).source!)
     expectExact('docs/rbac/configure-seed-host-target.yaml', ACTION_PERMISSIONS['configure-seed-host'](n).target!)
   })
+  it('decommission-dc: the region that stays as expand-keyspaces, the retiring one (method uninstall: nothing there)', () => {
+    expectExact('docs/rbac/expand-keyspaces.yaml', ACTION_PERMISSIONS['decommission-dc'](n).source!)
+    expectExact('docs/rbac/decommission-dc.yaml', ACTION_PERMISSIONS['decommission-dc'](n).target!)
+    expect(ACTION_PERMISSIONS['decommission-dc'](n, { uninstall: true }).target).toEqual([])
+  })
+  it('verify-failover: every region (any can be the fault region), the mesh objects, the lock', () => {
+    const ns = 'apigee'
+    const all = dedupe([...DRILL_PERMISSIONS.mesh(ns), ...DRILL_PERMISSIONS.service(ns), ...['scale-to-zero', 'http-chaos', 'command', 'none'].flatMap((m) => DRILL_PERMISSIONS.fault(m, ns, ns))])
+    expectExact('docs/rbac/verify-failover.yaml', all)
+    // each mode asks only what it uses
+    const kinds = (m: string) => DRILL_PERMISSIONS.fault(m, ns, ns).map((x) => `${x.verb} ${x.resource}`)
+    expect(kinds('scale-to-zero')).toEqual(['get deployments', 'patch deployments', 'patch deployments/scale', 'get leases', 'create leases', 'update leases'])
+    expect(kinds('http-chaos')).toEqual(['get deployments', 'get httpchaos', 'create httpchaos', 'delete httpchaos', 'get leases', 'create leases', 'update leases'])
+  })
   it('docs/aks.md (AKS with Entra ID) shows every file as it is', () => {
     const aks = readFileSync('docs/aks.md', 'utf8')
-    for (const f of ['expand-keyspaces', 'rebuild-dc', 'configure-seed-host-source', 'configure-seed-host-target']) {
+    for (const f of ['expand-keyspaces', 'rebuild-dc', 'configure-seed-host-source', 'configure-seed-host-target', 'verify-failover', 'decommission-dc']) {
       expect(aks).toContain(readFileSync(`docs/rbac/${f}.yaml`, 'utf8').trim())
     }
   })
@@ -60,7 +74,9 @@ describe('docs/rbac grants exactly what the actions ask for', () => {
     const links: Record<string, string[]> = {
       'expand-keyspaces': ['expand-keyspaces'],
       'rebuild-dc': ['rebuild-dc', 'expand-keyspaces'],
-      'configure-seed-host': ['configure-seed-host-source', 'configure-seed-host-target']
+      'configure-seed-host': ['configure-seed-host-source', 'configure-seed-host-target'],
+      'verify-failover': ['verify-failover'],
+      'decommission-dc': ['decommission-dc', 'expand-keyspaces']
     }
     for (const [action, files] of Object.entries(links)) {
       const readme = readFileSync(`actions/${action}/README.md`, 'utf8')

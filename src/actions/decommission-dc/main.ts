@@ -1,4 +1,6 @@
 // decommission-dc: take a retired region's datacenter out of the ring (procedure G.3).
+//   0. Both clusters are asked for the permissions of docs/rbac/ (SelfSubjectAccessReview): a
+//      missing one is named before anything is read or changed.
 //   1. From a surviving region: the ring (nodetool status) and the keyspaces; the retiring
 //      region's pods matched to its nodes.
 //   2. Gates: survivors UN; no keyspace but system_auth still replicates to the DC (the
@@ -17,6 +19,7 @@ import type { Report } from '../../core/report.ts'
 import { Deadline, formatDuration, pollUntil } from '../../core/wait.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
 import { acquireLease, runHolder } from '../../core/kube/lease.ts'
+import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
 import type { PodInfo } from '../../core/kube/kubectl.ts'
 import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials } from '../../core/cassandra/nodetool.ts'
@@ -32,6 +35,10 @@ export async function run(): Promise<void> {
   await runAction('decommission-dc', async ({ inputs, report }) => {
     const cfg = readDecommissionInputs(inputs)
     core.info(`decommission-dc: take '${cfg.targetDc}' out of the ring (${cfg.method}), seen from '${cfg.sourceDc}' on ${cfg.source.label}${cfg.dryRun ? ', dry run' : ''}`)
+    // The retiring region's pods run nodetool decommission; with method uninstall nothing is asked
+    // of its cluster (the user's command removes them, and the cluster may be gone already).
+    const need = ACTION_PERMISSIONS['decommission-dc']({ ...DEFAULT_NAMES, namespace: cfg.namespace, credentialsSecret: cfg.credentialsSecret }, { uninstall: cfg.method === 'uninstall' })
+    await requirePermissions([{ kube: cfg.source, wanted: need.source ?? [] }, { kube: cfg.target, wanted: need.target ?? [] }], 'docs/rbac/expand-keyspaces.yaml (the region that stays) and docs/rbac/decommission-dc.yaml (the retiring region)', core.info)
     const lease = cfg.dryRun ? undefined : await acquireLease(cfg.source, { namespace: cfg.namespace, ...cfg.lease, holder: runHolder(), log: (l) => core.info(l) })
     try {
       await decommission(cfg, report)

@@ -1,6 +1,7 @@
 // verify-failover: the runbook of procedure.md section E, measured.
 //   1. read and check every input (nothing is touched before they are all valid)
-//   2. precheck the ingress configuration where it can be read
+//   2. ask every cluster the drill uses for the permissions it needs (SelfSubjectAccessReview),
+//      then precheck the mesh's objects where the topology (mesh:) says they are
 //   3. restore what an earlier, killed run left behind (the deployment annotation, its HTTPChaos);
 //      refuse, changing nothing, while another run's HTTPChaos is live
 //   4. split check: a sequential test of the observed shares against the expected weights
@@ -24,8 +25,9 @@ import { pct, shareRows, splitVerdict, SplitSprt } from '../../core/failover/sta
 import { analyzeFault, analyzeRestore, type FaultTiming, type Probe, type RestoreTiming } from '../../core/failover/timing.ts'
 import { Kubectl } from '../../core/kube/kubectl.ts'
 import { acquireLease, readLeaseInputs, runHolder, type HeldLease } from '../../core/kube/lease.ts'
+import { DRILL_PERMISSIONS, requirePermissions, type Permission } from '../../core/kube/permissions.ts'
 import type { Report } from '../../core/report.ts'
-import { loadTopology, type Topology } from '../../core/topology.ts'
+import { loadTopology, type Region, type Topology } from '../../core/topology.ts'
 import { formatDuration } from '../../core/wait.ts'
 
 export async function run(): Promise<void> {
@@ -40,6 +42,7 @@ export async function run(): Promise<void> {
       report.note('dry-run: nothing was probed or changed.')
       return
     }
+    await checkPermissions(plan, topo)
     const locality = await checkMesh(plan, topo, report)
 
     const prober = new Prober({ url: plan.url, rules: plan.rules, intervalMs: plan.intervalMs, timeoutMs: plan.requestTimeoutMs })
@@ -53,7 +56,7 @@ export async function run(): Promise<void> {
     // A drill that injects a fault changes traffic: it holds the lock (the Lease in the faulted
     // region's cluster, Cassandra namespace) so it never runs during a promotion or another drill.
     const k = plan.fault.kube
-    const lease = k ? await acquireLease(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${plan.fault.region}` }), { namespace: topo?.cassandra.namespace ?? 'apigee', ...leaseInputs, holder: runHolder(), log: core.info, releaseOnSignal: false }) : undefined
+    const lease = k ? await acquireLease(faultKubectl(plan), { namespace: leaseNamespace(topo), ...leaseInputs, holder: runHolder(), log: core.info, releaseOnSignal: false }) : undefined
     const stopSignals = handleSignals(prober, fault, report, lease)
     try {
       if (fault && (await restoreLeftover(fault, report))) {
@@ -137,6 +140,33 @@ function showPlan(plan: FailoverPlan, report: Report): void {
 
 type Locality = { weights: Record<string, number>; from: string }
 
+/** The lock's namespace: Cassandra's (topology cassandra.namespace). */
+const leaseNamespace = (topo: Topology | undefined): string => topo?.cassandra.namespace ?? 'apigee'
+const meshKubectl = (m: NonNullable<FailoverPlan['mesh']>): Kubectl => new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: m.region ? `mesh (region ${m.region})` : 'mesh' })
+const regionKubectl = (r: string, t: Region): Kubectl => new Kubectl({ context: t.kube.context, kubeconfig: t.kube.kubeconfig, label: `region ${r}` })
+/** The fault region's cluster (scale-to-zero, http-chaos: the inputs, else the topology). */
+const faultKubectl = (plan: FailoverPlan): Kubectl => new Kubectl({ context: plan.fault.kube!.context, kubeconfig: plan.fault.kube!.kubeconfig, label: `region ${plan.fault.region}` })
+const serviceNamespace = (t: Region): string => t.service.namespace ?? t.kube.namespace ?? 'default'
+
+/**
+ * Before anything is read or changed: every cluster the drill talks to holds the permissions of
+ * docs/rbac/verify-failover.yaml that this drill uses (the mesh's objects, the deployments the
+ * gate reads, the fault region's deployment / HTTPChaos and the lock); all missing ones at once.
+ */
+async function checkPermissions(plan: FailoverPlan, topo: Topology | undefined): Promise<void> {
+  const checks: { kube: Kubectl; wanted: Permission[] }[] = []
+  if (plan.mesh) checks.push({ kube: meshKubectl(plan.mesh), wanted: DRILL_PERMISSIONS.mesh(plan.mesh.namespace) })
+  if (plan.fault.mode !== 'none') {
+    for (const r of plan.regions.filter((x) => x !== plan.fault.region)) {
+      const t = topo?.regions[r]
+      if (t?.service.deployment) checks.push({ kube: regionKubectl(r, t), wanted: DRILL_PERMISSIONS.service(serviceNamespace(t)) })
+    }
+  }
+  const k = plan.fault.kube
+  if (k) checks.push({ kube: faultKubectl(plan), wanted: DRILL_PERMISSIONS.fault(plan.fault.mode, k.namespace, leaseNamespace(topo)) })
+  await requirePermissions(checks, 'docs/rbac/verify-failover.yaml', core.info)
+}
+
 /** Reads the mesh's DestinationRules and VirtualServices with kubectl and checks them (Istio's rules); returns the distribute weights, if any. */
 async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report: Report): Promise<Locality | undefined> {
   const m = plan.mesh
@@ -144,7 +174,7 @@ async function checkMesh(plan: FailoverPlan, topo: Topology | undefined, report:
     report.note('Prechecks on the mesh skipped: no `mesh-namespace` input, topology `mesh.namespace` or service namespace says where the DestinationRules and VirtualServices are.')
     return undefined
   }
-  const kubectl = new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: m.region ? `mesh (region ${m.region})` : 'mesh' })
+  const kubectl = meshKubectl(m)
   let list: { items?: Array<Record<string, any>> } | undefined // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
     list = await kubectl.getJson(['destinationrules,virtualservices'], m.namespace)
@@ -173,7 +203,7 @@ async function podCounts(plan: FailoverPlan, topo: Topology | undefined): Promis
   for (const r of plan.regions) {
     const t = topo?.regions[r]
     if (!t?.service.deployment) return undefined
-    const d = await new Kubectl({ context: t.kube.context, kubeconfig: t.kube.kubeconfig, label: `region ${r}` }).getJson<{ spec?: { replicas?: number } }>(['deployment', t.service.deployment], t.service.namespace ?? t.kube.namespace ?? 'default')
+    const d = await regionKubectl(r, t).getJson<{ spec?: { replicas?: number } }>(['deployment', t.service.deployment], serviceNamespace(t))
     out[r] = d?.spec?.replicas ?? 0
   }
   return out
@@ -285,7 +315,7 @@ async function survivors(plan: FailoverPlan, topo: Topology | undefined, answere
     const t = topo?.regions[r]
     let ready: number | undefined
     if (t?.service.deployment) {
-      const d = await new Kubectl({ context: t.kube.context, kubeconfig: t.kube.kubeconfig, label: `region ${r}` }).getJson<{ spec?: { replicas?: number }; status?: { readyReplicas?: number } }>(['deployment', t.service.deployment], t.service.namespace ?? t.kube.namespace ?? 'default')
+      const d = await regionKubectl(r, t).getJson<{ spec?: { replicas?: number }; status?: { readyReplicas?: number } }>(['deployment', t.service.deployment], serviceNamespace(t))
       ready = Math.min(d?.spec?.replicas ?? 0, d?.status?.readyReplicas ?? 0)
     }
     out.push({ region: r, ready, answered: answered[r] ?? 0 })
@@ -299,8 +329,7 @@ async function faultPhases(plan: FailoverPlan, prober: Prober, fault: FaultContr
   // chaos-pods: part of the region fails; the measure is the shift Envoy makes, not a failover
   let partial: PartialPrediction | undefined
   if (pods !== undefined) {
-    const k = plan.fault.kube!
-    partial = await readPartial(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${region}` }), k, { regions: plan.regions, region, pods, locality })
+    partial = await readPartial(faultKubectl(plan), plan.fault.kube!, { regions: plan.regions, region, pods, locality })
     core.info(partial ? `partial failure: ${pods} of ${partial.ready} ${region} pods; Envoy's prediction ${plan.regions.map((r) => `${r} ${pct(partial!.predicted[r])}`).join(', ')} (${partial.weightsFrom})` : `chaos-pods ${pods} covers every ready ${region} pod: a whole-region failover`)
   }
   core.info(`fault: ${plan.fault.mode} on ${region}`)

@@ -219,7 +219,7 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
     if (given && mode !== 'http-chaos') inputs.fail(new InputError(name, `is only used with fault-mode http-chaos (got mode ${mode})`, 'remove it or set fault-mode: http-chaos'))
   }
   if (chaosPods !== undefined && mode === 'http-chaos' && !mesh) {
-    inputs.fail(new InputError('chaos-pods', "needs the mesh's DestinationRule (its localityLbSetting.distribute weights) to predict the shift, and no mesh-namespace is set", 'set mesh-namespace (or topology regions.<first region>.service.namespace), or omit chaos-pods'))
+    inputs.fail(new InputError('chaos-pods', "needs the mesh's DestinationRule (its localityLbSetting.distribute weights) to predict the shift, and no mesh-namespace is set", 'set topology mesh: { namespace, region } (or input mesh-namespace), or omit chaos-pods'))
   }
 
   const consecutive = inputs.int('consecutive', { min: 1, max: 10000, default: 10 }) ?? 10

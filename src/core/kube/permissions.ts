@@ -27,6 +27,8 @@ export const DEFAULT_NAMES: Names = { namespace: 'apigee', credentialsSecret: 'a
 
 const p = (verb: string, resource: string, namespace?: string, name?: string, group = ''): Permission => ({ verb, group, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) })
 const APIGEE = 'apigee.cloud.google.com'
+const ISTIO = 'networking.istio.io'
+const CHAOS_MESH = 'chaos-mesh.org'
 
 /** Reading the Cassandra pods and running cqlsh / nodetool in them with the datastore credentials. */
 const cassandraAccess = (n: Names): Permission[] => [p('list', 'pods', n.namespace), p('create', 'pods/exec', n.namespace), p('get', 'secrets', n.namespace, n.credentialsSecret)]
@@ -37,8 +39,14 @@ const leaseLock = (n: Names): Permission[] => ['get', 'create', 'update'].map((v
 /** The clusters an action talks to, each with what it needs there. */
 export type ActionPermissions = Record<'source' | 'target', Permission[]>
 
-export const ACTION_PERMISSIONS: Record<string, (n: Names, o?: { crd?: boolean }) => Partial<ActionPermissions>> = {
+export const ACTION_PERMISSIONS: Record<string, (n: Names, o?: { crd?: boolean; uninstall?: boolean }) => Partial<ActionPermissions>> = {
   'expand-keyspaces': (n) => ({ source: [...cassandraAccess(n), ...leaseLock(n)] }),
+  // the ring, removenode and the lock from the region that stays; nodetool decommission in the
+  // retiring region's pods (method uninstall: the user's command removes them, nothing is asked there)
+  'decommission-dc': (n, o = {}) => ({
+    source: [...cassandraAccess(n), ...leaseLock(n)],
+    target: o.uninstall ? [] : [p('list', 'pods', n.namespace), p('create', 'pods/exec', n.namespace)]
+  }),
   'configure-seed-host': (n) => ({
     source: [...cassandraAccess(n), p('get', 'secrets', n.caNamespace, n.caSecret), p('get', 'namespaces', undefined, n.namespace)],
     target: [
@@ -63,6 +71,22 @@ export const ACTION_PERMISSIONS: Record<string, (n: Names, o?: { crd?: boolean }
         : [])
     ]
   })
+}
+
+/**
+ * verify-failover, per cluster: where the mesh's Istio objects are (the prechecks), every region
+ * whose deployment the steady-state gate reads, and the fault region, whose deployment is scaled
+ * (annotated first) or whose pods an HTTPChaos fails, under the lock.
+ */
+export const DRILL_PERMISSIONS = {
+  mesh: (namespace: string): Permission[] => ['destinationrules', 'virtualservices'].map((r) => p('list', r, namespace, undefined, ISTIO)),
+  service: (namespace: string): Permission[] => [p('get', 'deployments', namespace, undefined, 'apps')],
+  fault: (mode: string, namespace: string, leaseNamespace: string): Permission[] => [
+    ...DRILL_PERMISSIONS.service(namespace),
+    ...(mode === 'scale-to-zero' ? [p('patch', 'deployments', namespace, undefined, 'apps'), p('patch', 'deployments/scale', namespace, undefined, 'apps')] : []),
+    ...(mode === 'http-chaos' ? ['get', 'create', 'delete'].map((v) => p(v, 'httpchaos', namespace, undefined, CHAOS_MESH)) : []),
+    ...leaseLock({ ...DEFAULT_NAMES, namespace: leaseNamespace })
+  ]
 }
 
 export const describePermission = (x: Permission): string =>
@@ -136,7 +160,8 @@ export async function requirePermissions(checks: { kube: Kubectl; wanted: Permis
     else merged.push({ kube: c.kube, wanted: [...c.wanted] })
   }
   const missing = await Promise.all(
-    merged.map(async ({ kube, wanted }) => {
+    // a cluster the step asks nothing of (decommission-dc's retiring region with method uninstall) is not contacted
+    merged.filter((m) => m.wanted.length).map(async ({ kube, wanted }) => {
       const all = dedupe(wanted)
       const lacking = await missingPermissions(kube, all)
       if (lacking === undefined) log(`${kube.label} offers no SelfSubjectAccessReview: permissions not checked in advance`)
