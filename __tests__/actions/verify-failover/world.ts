@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startKubeCluster, writeKubeconfig, type KubeCluster } from '../../../sandbox/kube/index.ts'
+import { startKubeCluster, writeKubeconfig, type EntraTokenReview, type KubeCluster } from '../../../sandbox/kube/index.ts'
 import { ROOT, type StepResult } from '../../../sandbox/runner.ts'
 import { ensureBundle } from '../../helpers/bundle.ts'
 import { TrafficWorld, type TrafficWorldOptions } from '../../../sandbox/traffic/index.ts'
@@ -28,12 +28,13 @@ export function requireBundle(): void {
   if (!existsSync(join(ROOT, '.cache/bin/kubectl'))) throw new Error(".cache/bin/kubectl is missing: run 'npm run setup' first")
 }
 
-export async function startDrill(o: TrafficWorldOptions): Promise<Drill> {
+/** `entra`: the API doubles also accept that tenant's tokens and enforce RBAC (the kubeconfig stays admin's). */
+export async function startDrill(o: TrafficWorldOptions, kube: { entra?: EntraTokenReview } = {}): Promise<Drill> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-failover-'))
   const world = await TrafficWorld.start(o)
   const clusters: Record<string, KubeCluster> = {}
   for (const r of world.regions()) {
-    clusters[r] = await startKubeCluster({ name: `aks-${r}`, tlsDir: join(dir, 'tls'), namespaces: [NS] })
+    clusters[r] = await startKubeCluster({ name: `aks-${r}`, tlsDir: join(dir, 'tls'), namespaces: [NS], ...kube })
     world.attachKube(clusters[r], r, { namespace: NS, name: DEPLOYMENT })
   }
   const kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), Object.values(clusters))
