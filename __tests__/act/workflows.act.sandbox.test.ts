@@ -12,6 +12,7 @@ import { ACT, artifactFiles, artifactJson, exportRepo, haveAct, runAct, type Act
 import { ROOT } from '../../sandbox/runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
 import { SERVICE, SOURCE, TARGET, startSandbox, stopSandbox, type Sandbox } from '../../scripts/demo/world.ts'
+import { rowCounts, seedRowId, seedTables } from '../../sandbox/cassandra/seed.ts'
 import { ensureBundles, haveSandbox, lockSandbox } from '../actions/expand-keyspaces/harness.ts'
 import { GitHubDouble } from '../actions/failover-issue/github-double.ts'
 
@@ -68,7 +69,7 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
   const results = (dir: string): Record<string, string> => JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'))
 
   beforeAll(async () => {
-    ensureBundles(['preflight', 'create-vnet-peering', 'configure-seed-host', 'expand-keyspaces', 'rebuild-dc', 'verify-failover', 'failover-issue'])
+    ensureBundles(['preflight', 'create-vnet-peering', 'configure-seed-host', 'expand-keyspaces', 'rebuild-dc', 'verify-failover', 'failover-issue', 'decommission-dc'])
     exportRepo(lib)
     release = await lockSandbox()
     rmSync(workspace, { recursive: true, force: true })
@@ -84,9 +85,13 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
     release()
   }, 300_000)
 
-  test('promote-region.yml@v1 from a caller: every stage passes, artifacts between jobs, a report per stage', async () => {
+  const STAGES = ['preflight', 'network', 'seed', 'install', 'expand', 'rebuild', 'finalize', 'verify']
+  /** The promote-region stage a job of act's log belongs to ('call/promote-region/expand (...)' -> expand). */
+  const stageOf = (job?: string): string | undefined => job?.match(/\/promote-region\/([a-z]+) /)?.[1]
+  const stageResults = (run: ActRun): Record<string, string> => Object.fromEntries(Object.entries(run.jobs).flatMap(([job, r]) => (stageOf(job) ? [[stageOf(job)!, r]] : [])))
+  const promoteCaller = (file: string, extra: string[] = []): string => {
     const install = `o="$(realpath "$MR_OVERRIDES")" && cd "$MR_SANDBOX_ROOT" && npm run --silent sandbox -- install-region ${TARGET} --overrides "$o"`
-    const wf = caller('promote.yml', 'workflow_dispatch', 'org/mr-actions/.github/workflows/promote-region.yml@v1', [
+    return caller(file, 'workflow_dispatch', 'org/mr-actions/.github/workflows/promote-region.yml@v1', [
       'topology: .github/mr-topology.yml',
       `source-region: ${SOURCE}`,
       `target-region: ${TARGET}`,
@@ -97,34 +102,72 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
       'replace-ca: true',
       'fault-duration: 3s',
       `azure-client-id: ${sb.arm.clientId}`,
-      `azure-tenant-id: ${sb.arm.tenantId}`
+      `azure-tenant-id: ${sb.arm.tenantId}`,
+      ...extra
     ])
+  }
+  /** What a promotion changes, as the world shows it. */
+  const worldState = async (): Promise<Record<string, unknown>> => {
+    const status = (await sb.world.cassandra.nodetool('dc-1-0', ['status'])).stdout
+    const rows = await sb.world.cassandra.selectJson<{ keyspace_name: string; replication: Record<string, string> }>('dc-1-0', 'SELECT keyspace_name, replication FROM system_schema.keyspaces')
+    const ca = execFileSync(join(ROOT, '.cache/bin/kubectl'), ['--context', `aks-${TARGET}`, '-n', 'cert-manager', 'get', 'secret', 'apigee-ca', '-o', 'jsonpath={.data.tls\\.crt}'], { env: { ...process.env, ...sb.env }, encoding: 'utf8' })
+    return {
+      ring: [...status.matchAll(/^Datacenter: (\S+)/gm)].map((m) => m[1]),
+      replication: Object.fromEntries(rows.map((r) => [r.keyspace_name, r.replication])),
+      peerings: [...sb.arm.world.vnets.values()].reduce((n, v) => n + v.peerings.size, 0),
+      rules: [...sb.arm.world.nsgs.values()].reduce((n, g) => n + g.rules.size, 0),
+      ca,
+      installed: sb.world.state.regions.find((r) => r.name === TARGET)!.installed
+    }
+  }
+
+  test('a dry run of promote-region.yml@v1 on a fresh region plans every stage and changes nothing', async () => {
+    const before = await worldState()
+    const run = await act(promoteCaller('promote-dry-run.yml', ['dry-run: true']))
+    expect({ code: run.code, stages: stageResults(run) }).toEqual({ code: 0, stages: Object.fromEntries(STAGES.map((s) => [s, 'success'])) })
+    // later stages say what they would do once the earlier ones have run
+    for (const stage of ['network', 'seed', 'expand', 'rebuild', 'finalize', 'verify']) expect([stage, report(run, `mr-report-${TARGET}-${stage}`).status]).toEqual([stage, 'planned'])
+    expect(await worldState()).toEqual(before)
+    expect(before).toMatchObject({ ring: ['dc-1'], peerings: 0, installed: false })
+  }, 1_200_000)
+
+  test('promote-region.yml@v1 interrupted after each stage and started again as a new run finishes; artifacts between jobs, a report per stage', async () => {
+    const wf = promoteCaller('promote.yml')
+    // run k is cancelled (SIGINT, as Ctrl-C) the moment stage k has succeeded; run k+1 is a new
+    // run (a fresh checkout: nothing the earlier run wrote in its workspace is there)
+    for (const [k, stage] of STAGES.slice(0, -1).entries()) {
+      const run = await act(wf, { cancelWhen: (rec) => rec.jobResult === 'success' && stageOf(rec.job) === stage })
+      const done = Object.fromEntries(STAGES.slice(0, k + 1).map((s) => [s, stageResults(run)[s]]))
+      expect({ stage, cancelled: run.cancelled, done }).toEqual({ stage, cancelled: true, done: Object.fromEntries(STAGES.slice(0, k + 1).map((s) => [s, 'success'])) })
+    }
     const run = await act(wf)
-    const failed = Object.entries(run.jobs).filter(([, r]) => r !== 'success')
-    expect({ code: run.code, failed }).toEqual({ code: 0, failed: [] })
+    expect({ code: run.code, stages: stageResults(run) }).toEqual({ code: 0, stages: Object.fromEntries(STAGES.map((s) => [s, 'success'])) })
     const out = results(env.MR_RESULTS)
     expect(out.verdict).toBe('pass')
-    // every pod of the new region was rebuilt: the world's own list of dc-2's pods
+    // every node of the new region was rebuilt, in this run or an interrupted one: each holds every seeded row at LOCAL_ONE (below)
     await sb.world.refresh()
     const targetPods = sb.world.region(TARGET).pods.map((p) => p.name).sort()
     expect(targetPods.length).toBeGreaterThan(0)
-    expect(out['rebuilt-nodes'].split(',').filter(Boolean).sort()).toEqual(targetPods)
     expect(out['ca-fingerprint']).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
-    // one report per stage, uploaded as an artifact
-    for (const stage of ['preflight', 'network', 'seed', 'install', 'expand', 'rebuild', 'finalize', 'verify']) {
+    // one report per stage, uploaded as an artifact; the last run found nothing left in the network stage
+    for (const stage of STAGES) {
       expect([stage, report(run, `mr-report-${TARGET}-${stage}`).status]).toEqual([stage, expect.stringMatching(/^(succeeded|unchanged)$/)])
     }
+    expect(report(run, `mr-report-${TARGET}-network`).status).toBe('unchanged')
     // the overrides file went seed -> install -> finalize as an artifact; the final one has no seed host
     const final = artifactFiles(run, `mr-overrides-${TARGET}-final`)!
     const text = readFileSync(execFileSync('find', [final, '-name', '*.yaml'], { encoding: 'utf8' }).trim(), 'utf8')
     expect(text).toMatch(/datacenter: dc-2/)
     expect(text).not.toMatch(/multiRegionSeedHost/)
-    // the world: dc-2 in the ring, every NetworkTopologyStrategy keyspace replicates there
-    const status = (await sb.world.cassandra.nodetool('dc-1-0', ['status'])).stdout
-    expect([...status.matchAll(/^Datacenter: (\S+)/gm)].map((m) => m[1])).toEqual(['dc-1', 'dc-2'])
-    const rows = await sb.world.cassandra.selectJson<{ keyspace_name: string; replication: Record<string, string> }>('dc-1-0', 'SELECT keyspace_name, replication FROM system_schema.keyspaces')
-    for (const r of rows.filter((x) => x.replication.class.endsWith('NetworkTopologyStrategy'))) expect([r.keyspace_name, r.replication['dc-2']]).toEqual([r.keyspace_name, expect.any(String)])
-  }, 2_400_000)
+    // the world: dc-2 in the ring, every NetworkTopologyStrategy keyspace replicates there, every seeded row readable in dc-2
+    const w = await worldState()
+    expect(w).toMatchObject({ ring: ['dc-1', 'dc-2'], peerings: 2, installed: true })
+    for (const [ks, r] of Object.entries(w.replication as Record<string, Record<string, string>>).filter(([, r]) => r.class.endsWith('NetworkTopologyStrategy'))) expect([ks, r['dc-2']]).toEqual([ks, expect.any(String)])
+    const counts = await rowCounts(sb.world.cassandra, 'dc-1-0', sb.world.state.org)
+    const newNodes = sb.world.cassandra.nodes().filter((n) => n.datacenter === 'dc-2').map((n) => n.name)
+    expect(newNodes.length).toBe(targetPods.length)
+    for (const node of newNodes) expect([node, await rowCounts(sb.world.cassandra, node, sb.world.state.org)]).toEqual([node, counts])
+  }, 3_000_000)
 
   test('dr-drill.yml copied into the caller: the drill fails a region, measures, restores; its report is uploaded', async () => {
     cpSync(join(lib, '.github/workflows/dr-drill.yml'), join(workspace, '.github/workflows/dr-drill.yml'))
@@ -169,4 +212,50 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
     expect({ action: out['issue-action'], state: open.state }).toEqual({ action: 'closed', state: 'closed' })
     expect(await replicas()).toEqual({ [SOURCE]: { spec: 2 }, [TARGET]: { spec: 2 } })
   }, 900_000)
+  test('decommission-region.yml@v1 retires the promoted region: rows intact, no trace of dc-2, traffic all in eastus; a new run changes nothing', async () => {
+    const before = await worldState()
+    expect(before).toMatchObject({ ring: ['dc-1', 'dc-2'], peerings: 2 })
+    expect(before.rules).toBeGreaterThan(0)
+    const counts = await rowCounts(sb.world.cassandra, 'dc-1-0', sb.world.state.org)
+    // a sample of keys, read back at LOCAL_ONE from each node of the remaining DC afterwards
+    const sample = seedTables(sb.world.state.org).map((t) => ({ t, id: seedRowId(t, 7) }))
+    const readSample = async (node: string): Promise<number> => {
+      let found = 0
+      for (const { t, id } of sample) found += (await sb.world.cassandra.selectJson(node, `SELECT JSON id FROM ${t.keyspace}.${t.table} WHERE id = '${id}'`, { consistency: 'LOCAL_ONE' })).length
+      return found
+    }
+    // the caller's drain: the mesh's locality weights to eastus only, in both clusters
+    const patch = JSON.stringify({ spec: { trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, distribute: [{ from: '*', to: { [`${SOURCE}/*`]: 100 } }] } } } } })
+    const drain = [SOURCE, TARGET].map((r) => `kubectl --context aks-${r} -n ${sb.world.state.namespace} patch destinationrule ${SERVICE} --type merge -p '${patch}'`).join(' && ')
+    const wf = caller('retire.yml', 'workflow_dispatch', 'org/mr-actions/.github/workflows/decommission-region.yml@v1', [
+      'topology: .github/mr-topology.yml',
+      `source-region: ${SOURCE}`,
+      `target-region: ${TARGET}`,
+      `drain-command: ${JSON.stringify(drain)}`,
+      `drained-weights: ${SOURCE}=100,${TARGET}=0`,
+      'decommission-timeout: 10m',
+      `azure-client-id: ${sb.arm.clientId}`,
+      `azure-tenant-id: ${sb.arm.tenantId}`
+    ])
+    const RETIRE = ['preflight', 'drain', 'replicate-away', 'decommission', 'network', 'finalize']
+    const retireResults = (run: ActRun): Record<string, string> =>
+      Object.fromEntries(Object.entries(run.jobs).flatMap(([job, r]) => {
+        const stage = job.match(/\/decommission-region\/([a-z-]+) /)?.[1]
+        return stage ? [[stage, r]] : []
+      }))
+    const allPass = Object.fromEntries(RETIRE.map((s) => [s, 'success']))
+    const first = await act(wf)
+    expect({ code: first.code, stages: retireResults(first) }).toEqual({ code: 0, stages: allPass })
+    expect(report(first, `mr-report-${TARGET}-retire-drain`)).toMatchObject({ outputs: { verdict: 'pass' } })
+    // the world: no node of dc-2 in the ring, no keyspace names dc-2, no peering, none of our rules
+    const after = await worldState()
+    expect(after).toMatchObject({ ring: ['dc-1'], peerings: 0, rules: 0 })
+    expect(Object.entries(after.replication as Record<string, Record<string, string>>).filter(([, r]) => 'dc-2' in r).map(([ks]) => ks)).toEqual([])
+    // every row seeded before is still there at LOCAL_ONE in dc-1, on each of its nodes
+    for (const node of ['dc-1-0', 'dc-1-1']) expect([node, await rowCounts(sb.world.cassandra, node, sb.world.state.org), await readSample(node)]).toEqual([node, counts, sample.length])
+    // a new run of the whole workflow finds nothing left to do
+    const second = await act(wf)
+    expect({ code: second.code, stages: retireResults(second) }).toEqual({ code: 0, stages: allPass })
+    for (const stage of ['replicate-away', 'decommission', 'network', 'finalize']) expect([stage, report(second, `mr-report-${TARGET}-retire-${stage}`).status]).toEqual([stage, 'unchanged'])
+  }, 1_800_000)
 })
