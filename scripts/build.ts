@@ -5,6 +5,7 @@ import ncc from '@vercel/ncc'
 import { minify } from 'terser'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { spawn } from 'node:child_process'
 
 const root = resolve(import.meta.dirname, '..')
 // Minified bundles start faster and stay small; MR_MINIFY=0 keeps them readable for debugging.
@@ -20,7 +21,7 @@ for (const name of actions) {
   }
 }
 // Drop bundles of actions that no longer exist (never the whole folder: a test may be reading it).
-for (const name of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')) : []) {
+for (const name of process.env.MR_BUILD_SHARD ? [] : existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')) : []) {
   if (!existsSync(join(root, 'src/actions', name))) rmSync(join(root, 'dist', name), { recursive: true, force: true })
 }
 
@@ -43,21 +44,29 @@ async function build(job: (typeof jobs)[number]): Promise<void> {
   console.log(`built ${job.out.slice(root.length + 1)} (${Math.round(code.length / 1024)} kB, ${Date.now() - started} ms)`)
 }
 
-// Two at a time: the machine (and a GitHub runner) has two cores.
-const queue = [...jobs]
+// Two at a time, in two processes: ncc (webpack) keeps one core busy per process, and the machine
+// (and a GitHub runner) has two. MR_BUILD_SHARD=i/n builds every n-th bundle from the i-th.
+const shard = process.env.MR_BUILD_SHARD?.match(/^(\d+)\/(\d+)$/)
+if (!shard) {
+  const codes = await Promise.all(
+    [0, 1].map(
+      (i) =>
+        new Promise<number>((done) =>
+          spawn(process.execPath, [import.meta.filename, ...only], { stdio: 'inherit', env: { ...process.env, MR_BUILD_SHARD: `${i}/2` } }).on('close', (c) => done(c ?? 1))
+        )
+    )
+  )
+  process.exit(codes.some((c) => c !== 0) ? 1 : 0)
+}
 let failed = 0
-await Promise.all(
-  [0, 1].map(async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      try {
-        await build(job)
-      } catch (e) {
-        // ncc's errors carry its whole minified source: keep the message only.
-        const msg = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.length < 400).slice(0, 8).join('\n')
-        console.error(`build of ${job.entry.slice(root.length + 1)} failed:\n${msg}`)
-        failed++
-      }
-    }
-  })
-)
+for (const job of jobs.filter((_, k) => k % Number(shard[2]) === Number(shard[1]))) {
+  try {
+    await build(job)
+  } catch (e) {
+    // ncc's errors carry its whole minified source: keep the message only.
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.length < 400).slice(0, 8).join('\n')
+    console.error(`build of ${job.entry.slice(root.length + 1)} failed:\n${msg}`)
+    failed++
+  }
+}
 if (failed) process.exit(1)
