@@ -16,17 +16,15 @@
 // three replicating to both DCs before the first run. Verification (spot check) is off in the
 // timed runs, as raw nodetool verifies nothing; it runs once afterwards (not timed).
 // Usage: [THROTTLE_MBIT=1] node bench/rebuild.ts [rows]   (takes /tmp/sandbox.lock; starts and stops 4 nodes)
-import { randomBytes } from 'node:crypto'
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction, type StepResult } from '../sandbox/runner.ts'
 import { ensureBundles, haveSandbox, lockSandbox, regionInputs, startMiniWorld } from '../__tests__/actions/expand-keyspaces/harness.ts'
 import { Kubectl } from '../src/core/kube/kubectl.ts'
 import { secretShell, secretStdin } from '../src/core/kube/podshell.ts'
+import { capStreaming, loadPayload, ROW_BYTES, tableMiB } from './payload.ts'
 
 const ROWS = Number(process.argv[2] ?? 16000)
-// base64 of random bytes: about 2.7 KiB per row, hardly compressible
-const ROW_BYTES = 2048
 const SRC = 'dc-35'
 const TGT = 'dc-36'
 const KS = ['kb_raw', 'kb_seq', 'kb_par']
@@ -48,14 +46,10 @@ try {
   const src = srcNodes[0]
   // identical data in three keyspaces: COPY FROM into kb_raw, flush, then the same SSTable files
   // imported into kb_seq and kb_par on each source node (`nodetool import`, a copy of the files)
-  const csv = join(w.dir, 'rows.csv')
-  const lines: string[] = []
-  for (let i = 0; i < ROWS; i++) lines.push(`${i},${randomBytes(ROW_BYTES).toString('base64')}`)
-  writeFileSync(csv, lines.join('\n') + '\n')
   for (const ks of KS) {
     await w.cluster.cql(src.name, [`CREATE KEYSPACE ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 2}`, `CREATE TABLE ${ks}.t (id int PRIMARY KEY, v text)`])
   }
-  await w.cluster.cql(src.name, [`COPY ${KS[0]}.t (id, v) FROM '${csv}' WITH MAXBATCHSIZE = 20 AND NUMPROCESSES = 2`], { timeoutMs: 1_800_000 })
+  await loadPayload(w.cluster, src.name, { table: `${KS[0]}.t`, rows: ROWS, dir: w.dir })
   for (const n of srcNodes) {
     await w.cluster.nodetool(n.name, ['flush', KS[0]])
     const from = join(w.cluster.paths(n.name).data, 'data', KS[0])
@@ -69,8 +63,7 @@ try {
       if (readdirSync(dir).some((f) => f.endsWith('-Data.db'))) throw new Error(`nodetool import left the files of ${ks} in ${dir}: see ${n.name}'s log`)
     }
   }
-  const mb = (n: string): number => Number(/Space used \(total\): (\d+)/.exec(n)?.[1] ?? 0) / 2 ** 20
-  const sizes = await Promise.all(KS.map(async (ks) => mb((await w.cluster.nodetool(src.name, ['tablestats', `${ks}.t`])).stdout)))
+  const sizes = await Promise.all(KS.map((ks) => tableMiB(w.cluster, src.name, `${ks}.t`)))
   log(`loaded ${ROWS} rows of ${ROW_BYTES} random bytes into ${KS.join(', ')}: ${sizes.map((x) => x.toFixed(1)).join(' / ')} MiB on disk per node`)
 
   const seeds = [src.address]
@@ -87,17 +80,10 @@ try {
   // measure fixed costs; cap each source node's outbound streaming (a WAN link between regions)
   // so the transfer dominates, as it does for real data. Each new node owns every range here
   // (RF = node count), so Cassandra sends whole SSTables, capped by the entire-SSTable throughput
-  // (-e, whole MiB/s, at least 1); the partial-SSTable cap is THROTTLE_MBIT. 0 turns both off.
+  // (bench/payload.ts capStreaming); the partial-SSTable cap is THROTTLE_MBIT. 0 turns both off.
   const mbit = Number(process.env.THROTTLE_MBIT ?? 1)
-  if (mbit > 0) {
-    for (const n of srcNodes) {
-      for (const cmd of ['setinterdcstreamthroughput', 'setstreamthroughput']) {
-        await w.cluster.nodetool(n.name, [cmd, String(mbit)])
-        await w.cluster.nodetool(n.name, [cmd, '-e', String(Math.max(1, Math.round(mbit / 8)))])
-      }
-    }
-    log(`streaming out of each source node capped at ${mbit} Mbit/s`)
-  }
+  await capStreaming(w.cluster, srcNodes.map((n) => n.name), mbit)
+  if (mbit > 0) log(`streaming out of each source node capped at ${mbit} Mbit/s`)
 
   const env = { ...process.env, ...w.env } as Record<string, string>
   const kube = new Kubectl({ context: 'region-target', kubeconfig: w.kubeconfig })
