@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { ACT, artifactFiles, artifactJson, exportRepo, haveAct, runAct, type ActRun } from '../../sandbox/act.ts'
 import { ROOT } from '../../sandbox/runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
-import { SERVICE, SOURCE, TARGET, startSandbox, stopSandbox, type Sandbox } from '../../scripts/demo/world.ts'
+import { INSTALL_COMMAND, SERVICE, SOURCE, TARGET, startSandbox, stopSandbox, type Sandbox } from '../../scripts/demo/world.ts'
 import { rowCounts, seedRowId, seedTables } from '../../sandbox/cassandra/seed.ts'
 import { ensureBundles, haveSandbox, lockSandbox } from '../actions/expand-keyspaces/harness.ts'
 import { GitHubDouble } from '../actions/failover-issue/github-double.ts'
@@ -90,14 +90,13 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
   const stageOf = (job?: string): string | undefined => job?.match(/\/promote-region\/([a-z]+) /)?.[1]
   const stageResults = (run: ActRun): Record<string, string> => Object.fromEntries(Object.entries(run.jobs).flatMap(([job, r]) => (stageOf(job) ? [[stageOf(job)!, r]] : [])))
   const promoteCaller = (file: string, extra: string[] = []): string => {
-    const install = `o="$(realpath "$MR_OVERRIDES")" && cd "$MR_SANDBOX_ROOT" && npm run --silent sandbox -- install-region ${TARGET} --overrides "$o"`
     return caller(file, 'workflow_dispatch', 'org/mr-actions/.github/workflows/promote-region.yml@v1', [
       'topology: .github/mr-topology.yml',
       `source-region: ${SOURCE}`,
       `target-region: ${TARGET}`,
       `expected-weights: ${WEIGHTS}`,
-      `install-command: '${install}'`,
-      `reapply-command: '${install}'`,
+      `install-command: '${INSTALL_COMMAND}'`,
+      `reapply-command: '${INSTALL_COMMAND}'`,
       `target-instance-id: sandbox-${TARGET}`,
       'replace-ca: true',
       'fault-duration: 3s',

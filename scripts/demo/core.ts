@@ -9,7 +9,7 @@ import { ROOT } from '../../sandbox/runner.ts'
 import { loadWorkflow, runWorkflow, type JobRun, type Workflow, type WorkflowJob } from '../../sandbox/workflow-runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
 import { bold, cyan, dim, green, red, renderHtml, renderTerminal, textTable, writeHtmlPage, type HtmlSection, type Style } from './markdown.ts'
-import { describeSandbox, SERVICE, SOURCE, startSandbox, stopSandbox, TARGET, type Sandbox } from './world.ts'
+import { describeSandbox, promoteInputs, SERVICE, SOURCE, startSandbox, stopSandbox, TARGET, type Sandbox } from './world.ts'
 import { cassandraRuntime } from '../../sandbox/cassandra/version.ts'
 
 const exec = promisify(execFile)
@@ -113,22 +113,8 @@ export class Demo {
 
       // 2. promote-region.yml, every stage.
       const promote = loadWorkflow(join(ROOT, '.github/workflows/promote-region.yml'))
-      const installCommand = `o="$(realpath "$MR_OVERRIDES")" && cd "$MR_SANDBOX_ROOT" && npm run --silent sandbox -- install-region ${TARGET} --overrides "$o"`
       const t1 = Date.now()
-      const promoted = await this.workflow(promote, {
-        topology: '.github/mr-topology.yml',
-        'source-region': SOURCE,
-        'target-region': TARGET,
-        'install-command': installCommand,
-        'reapply-command': installCommand,
-        'expected-weights': weightText,
-        'fault-duration': this.o.faultDuration,
-        // the new cluster's cert-manager made its own apigee-ca: the seed stage replaces it with the original's
-        'target-instance-id': `sandbox-${TARGET}`,
-        'replace-ca': true,
-        'azure-client-id': sb.arm.clientId,
-        'azure-tenant-id': sb.arm.tenantId
-      })
+      const promoted = await this.workflow(promote, promoteInputs(sb, { expectedWeights: weightText, faultDuration: this.o.faultDuration }))
       timings.promoteMs = Date.now() - t1
 
       // 3. The DR drill: fail the original region, measure, restore.

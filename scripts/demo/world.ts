@@ -15,6 +15,9 @@ export const SERVICE = 'helloworld'
 const SUBSCRIPTIONS: Record<string, string> = { [SOURCE]: '11111111-1111-4111-8111-111111111111', [TARGET]: '22222222-2222-4222-8222-222222222222' }
 const ADDRESS_SPACES: Record<string, string> = { [SOURCE]: '10.1.0.0/16', [TARGET]: '10.2.0.0/16' }
 
+/** The sandbox's install (and re-apply) command: the new region's runtime from the overrides file seed wrote. */
+export const INSTALL_COMMAND = `o="$(realpath "$MR_OVERRIDES")" && cd "$MR_SANDBOX_ROOT" && npm run --silent sandbox -- install-region ${TARGET} --overrides "$o"`
+
 export interface Sandbox {
   world: WorldClient
   arm: ArmDouble
@@ -75,6 +78,24 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
   } catch (e) {
     await arm.close().catch(() => {})
     throw e
+  }
+}
+
+/** The inputs of promote-region.yml for a promotion of TARGET next to SOURCE on this sandbox. */
+export function promoteInputs(s: Sandbox, o: { expectedWeights: string; faultDuration: string }): Record<string, unknown> {
+  return {
+    topology: '.github/mr-topology.yml',
+    'source-region': SOURCE,
+    'target-region': TARGET,
+    'install-command': INSTALL_COMMAND,
+    'reapply-command': INSTALL_COMMAND,
+    'expected-weights': o.expectedWeights,
+    'fault-duration': o.faultDuration,
+    // the new cluster's cert-manager made its own apigee-ca: the seed stage replaces it with the original's
+    'target-instance-id': `sandbox-${TARGET}`,
+    'replace-ca': true,
+    'azure-client-id': s.arm.clientId,
+    'azure-tenant-id': s.arm.tenantId
   }
 }
 
