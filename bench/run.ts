@@ -1,14 +1,14 @@
 // `npm run bench [--cassandra V1,V2] [name ...]`: runs the benchmarks one after another (each prints
-// the ratios it measured in one run). Names: coldstart sprt expand rebuild failover; no name runs all of them.
-// --cassandra runs the benchmarks that start Cassandra (expand, rebuild) once per version
+// the ratios it measured in one run). Names: coldstart sprt expand rebuild failover promotion; no name runs all of them.
+// --cassandra runs the benchmarks that start Cassandra (expand, rebuild, promotion) once per version
 // (CASSANDRA_VERSION, e.g. 4.1,5.0) and ends with one table of their P lines side by side, so both
 // versions' figures come from one run. They are not tests: nothing here passes or fails on a number.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { cassandraRuntime } from '../sandbox/cassandra/version.ts'
 
-const all = ['coldstart', 'sprt', 'expand', 'rebuild', 'failover']
-const onCassandra = new Set(['expand', 'rebuild'])
+const all = ['coldstart', 'sprt', 'expand', 'rebuild', 'failover', 'promotion']
+const onCassandra = new Set(['expand', 'rebuild', 'promotion'])
 const args = process.argv.slice(2)
 const at = args.indexOf('--cassandra')
 const asked = at >= 0 ? (args.splice(at, 2)[1] ?? '').split(',').filter(Boolean) : []
