@@ -109,7 +109,9 @@ export class EnvoyGateway {
     proc.stderr!.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000)
     })
-    for (let i = 0; i < 300; i++) {
+    // Envoy starts in well under a second here, but a machine busy with Cassandra nodes can make
+    // it take several: wait up to 30 s before calling it stuck.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
       if (proc.exitCode !== null) throw new Error(`envoy exited with ${proc.exitCode}: ${this.stderr}`)
       if (existsSync(addrPath)) {
         const text = readFileSync(addrPath, 'utf8').trim()
@@ -123,7 +125,7 @@ export class EnvoyGateway {
       }
       await sleep(20)
     }
-    throw new Error(`envoy did not become ready: ${this.stderr}`)
+    throw new Error(`envoy did not become ready in 30 s: ${this.stderr || '(nothing on stderr)'}`)
   }
 
   /** The hosts Envoy has now, per cluster, with their health flags. */
