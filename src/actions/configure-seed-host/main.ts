@@ -196,6 +196,7 @@ async function forget(cfg: SeedConfig, report: Report): Promise<void> {
   core.info(`configure-seed-host forget ${cfg.forgetHosts.join(', ')}:\n${textTable(['overrides', 'multiRegionSeedHost', 'after'], rows)}`)
   report.table('Seed hosts of the regions that stay', ['overrides', 'multiRegionSeedHost', 'after'], rows)
   report.output('changes', cfg.dryRun ? 0 : changed.length)
+  report.output('changed-overrides', cfg.dryRun ? '' : changed.join('\n'))
   if (!changed.length) {
     report.status = 'unchanged'
     report.note('No overrides file names a retired address: nothing to do.')
