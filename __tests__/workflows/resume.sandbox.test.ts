@@ -4,7 +4,7 @@
 // the overrides file the seed stage wrote is gone), each stage doing only what is left.
 // The world judges: the ring, system_schema.keyspaces, the ARM double's peerings, the CA secret.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadWorkflow, runWorkflow, type JobRun } from '../../sandbox/workflow-runner.ts'
 import { ROOT } from '../../sandbox/runner.ts'
@@ -48,6 +48,8 @@ d('promote-region: dry run on a fresh region, a new run after the install stage;
     const rows = await sb.world.cassandra.selectJson<{ keyspace_name: string; replication: Record<string, string> }>('dc-1-0', 'SELECT keyspace_name, replication FROM system_schema.keyspaces')
     return Object.fromEntries(rows.filter((r) => r.replication.class.endsWith('NetworkTopologyStrategy')).map((r) => [r.keyspace_name, Object.keys(r.replication).filter((k) => k !== 'class').sort().join(',')]))
   }
+  /** What finalize's configure-seed-host mode forget step returned (undefined when it was skipped). */
+  const forgetStep = (runs: JobRun[]): { outputs: Record<string, string> } | undefined => runs.find((r) => r.job.id === 'finalize')!.steps.find((s) => s.step.id === 'forget')?.result
   const peerings = (): number => [...sb.arm.world.vnets.values()].reduce((n, v) => n + v.peerings.size, 0)
   const nsgRules = (): number => [...sb.arm.world.nsgs.values()].reduce((n, g) => n + g.rules.size, 0)
   const caOfTarget = (): string =>
@@ -130,6 +132,12 @@ d('promote-region: dry run on a fresh region, a new run after the install stage;
       return found
     }
     expect(await readSample('dc-1-0')).toBe(sample.length)
+    // a team that lists every region's seeds in each region's overrides: eastus names westeurope's nodes
+    const dc2 = [...(await sb.world.cassandra.nodetool('dc-1-0', ['status'])).stdout.split(/^Datacenter: /m).find((b) => b.startsWith('dc-2'))!.matchAll(/^U[NL]\s+(\S+)/gm)].map((m) => m[1]).sort()
+    expect(dc2.length).toBeGreaterThan(0)
+    const eastOverrides = join(sb.workspace, 'overrides', `overrides-${SOURCE}.yaml`)
+    const eastText = readFileSync(eastOverrides, 'utf8')
+    writeFileSync(eastOverrides, `${eastText}  multiRegionSeedHost: ${dc2.join(',')}\n`)
     // the caller's drain: the mesh's locality weights to eastus only, in both clusters
     const patch = JSON.stringify({ spec: { trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, distribute: [{ from: '*', to: { [`${SOURCE}/*`]: 100 } }] } } } } })
     const drain = [SOURCE, TARGET].map((r) => `kubectl --context aks-${r} -n ${sb.world.state.namespace} patch destinationrule ${SERVICE} --type merge -p '${patch}'`).join(' && ')
@@ -148,6 +156,12 @@ d('promote-region: dry run on a fresh region, a new run after the install stage;
     const rows = await sb.world.cassandra.selectJson<{ keyspace_name: string; replication: Record<string, string> }>('dc-1-0', 'SELECT keyspace_name, replication FROM system_schema.keyspaces')
     expect(rows.filter((r) => 'dc-2' in r.replication).map((r) => r.keyspace_name)).toEqual([])
     expect({ peerings: peerings(), rules: nsgRules() }).toEqual({ peerings: 0, rules: 0 })
+    // finalize forgot the retired addresses the decommission stage read: eastus's overrides as before
+    expect(first.find((r) => r.job.id === 'decommission')!.outputs.addresses.split(',').sort()).toEqual(dc2)
+    expect(forgetStep(first)?.outputs.changes).toBe('1')
+    // (the yaml Document API keeps every comment, with one space before an inline one)
+    const spaced = (t: string): string => t.replace(/[ \t]+#/g, ' #')
+    expect(spaced(readFileSync(eastOverrides, 'utf8'))).toBe(spaced(eastText))
     // every row seeded before is still there at LOCAL_ONE in dc-1, on each of its nodes
     expect(await rowCounts(sb.world.cassandra, 'dc-1-0', sb.world.state.org)).toEqual(counts)
     expect(await rowCounts(sb.world.cassandra, 'dc-1-1', sb.world.state.org)).toEqual(counts)
@@ -156,6 +170,8 @@ d('promote-region: dry run on a fresh region, a new run after the install stage;
     const second = await retire()
     expect({ results: results(second), failed: failedLog(second) }).toEqual({ results: allPass, failed: '' })
     for (const job of ['replicate-away', 'decommission', 'network', 'finalize']) expect([job, report(second, job).status]).toEqual([job, 'unchanged'])
+    // the nodes left, yet gossip still names them: the re-run checks the seed lists again, nothing to drop
+    expect(forgetStep(second)?.outputs).toMatchObject({ changes: '0', 'changed-overrides': '' })
     expect(report(second, 'drain').outputs.verdict).toBe('pass')
   }, 1_200_000)
 })
