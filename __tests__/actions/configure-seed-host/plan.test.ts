@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash, X509Certificate } from 'node:crypto'
-import { certFingerprint, pickSeeds, preflight } from '../../../src/actions/configure-seed-host/plan.ts'
+import { certFingerprint, otherDatacenters, pickRingSeeds, pickSeeds, preflight } from '../../../src/actions/configure-seed-host/plan.ts'
 import { Overrides } from '../../../src/core/overrides/overrides.ts'
 import type { PodInfo } from '../../../src/core/kube/kubectl.ts'
 import type { RingNode } from '../../../src/core/cassandra/status.ts'
@@ -36,6 +36,21 @@ describe('pickSeeds', () => {
     const p = pods.map((x) => ({ ...x, hostNetwork: false }))
     const r = [node('10.244.0.10', 'ra-1')]
     expect(pickSeeds(p, r, 1, false)).toEqual([{ pod: 'apigee-cassandra-default-0', ip: '10.244.0.10', rack: 'ra-1' }])
+  })
+})
+
+describe('a third region: seeds from the other existing datacenters too', () => {
+  const three = [...ring, node('10.2.0.10', 'ra-1', 'dc-2'), node('10.2.0.9', 'ra-2', 'dc-2'), node('10.2.0.11', 'ra-1', 'dc-2'), node('10.3.0.4', 'ra-1', 'dc-3')]
+  it('the datacenters besides the source pods\' and the new one', () => {
+    expect(otherDatacenters(three, pods, 'dc-3')).toEqual(['dc-2'])
+    expect(otherDatacenters(ring, pods, 'dc-2')).toEqual([]) // two regions: nothing else
+    expect(otherDatacenters(three, pods, 'dc-4')).toEqual(['dc-2', 'dc-3'])
+  })
+  it('UN ring nodes of each, spread over racks, in address order within a rack', () => {
+    expect(pickRingSeeds(three, ['dc-2'], 2).map((s) => `${s.ip}/${s.rack}`)).toEqual(['10.2.0.10/ra-1', '10.2.0.9/ra-2'])
+    expect(pickRingSeeds(three, ['dc-2'], 3).map((s) => s.ip)).toEqual(['10.2.0.10', '10.2.0.9', '10.2.0.11'])
+    const down = three.map((n) => (n.address === '10.2.0.10' ? { ...n, status: 'D' as const } : n))
+    expect(pickRingSeeds(down, ['dc-2', 'dc-3'], 1).map((s) => `${s.pod} ${s.ip}`)).toEqual(['(dc-2) 10.2.0.11', '(dc-3) 10.3.0.4'])
   })
 })
 

@@ -1,5 +1,5 @@
-// A small two-region world for the configure-seed-host / expand-keyspaces integration tests and
-// bench/expand.ts: real Cassandra 5.0 nodes (sandbox/cassandra), one Kubernetes API double per
+// A small two-region world (with thirdDc, a third region's cluster too) for the integration tests
+// of the actions and bench/expand.ts: real Cassandra 5.0 nodes (sandbox/cassandra), one Kubernetes API double per
 // region (sandbox/kube) that the real kubectl talks to, Cassandra pods whose `kubectl exec` runs
 // the real nodetool / cqlsh (and /bin/sh) "inside" that node, the vendor's credentials secret
 // and a CA secret. "Installing the new region" starts its nodes from the overrides file that
@@ -68,6 +68,8 @@ export interface MiniWorld {
   cluster: CassandraCluster
   source: KubeCluster
   target: KubeCluster
+  /** With thirdDc: a third region's cluster (context region-third), for three-region tests */
+  third?: KubeCluster
   kubeconfig: string
   sourceDc: string
   targetDc: string
@@ -79,7 +81,8 @@ export interface MiniWorld {
   addDcPods(kube: KubeCluster, dc: string): void
   /** namespace apigee + the credentials secret + pods for dc's nodes, as an installed region has */
   addRegion(kube: KubeCluster, dc: string): void
-  installRegion(overridesPath: string, count?: number): Promise<void>
+  /** Starts the nodes an overrides file describes; their pods go to `kube` (default: the target's cluster). */
+  installRegion(overridesPath: string, count?: number, kube?: KubeCluster): Promise<void>
   /** AKS mode: the ARM/Entra/GitHub OIDC doubles the clusters trust */
   arm?: ArmDouble
   /** The inputs that point an action at a region's cluster: context + kubeconfig, or (AKS mode) topology + region + the Azure sign-in */
@@ -106,13 +109,14 @@ function makeCa(dir: string, name: string): { crt: string; key: string } {
   return { crt: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') }
 }
 
-export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string; aks?: boolean }): Promise<MiniWorld> {
+export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string; aks?: boolean; thirdDc?: string }): Promise<MiniWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'mr-h-world-'))
   // AKS mode: the clusters accept only Entra tokens (and enforce RBAC); the actions reach them through ARM.
   const arm = o.aks ? await startArmDouble({ tlsDir: join(dir, 'arm-tls'), tokenLifetimeSec: 60 }) : undefined
   const entra = arm ? { entra: { issuer: arm.entra.issuer, audience: AKS_SERVER_APP_ID, jwks: () => arm.entra.jwks() } } : {}
   const source = await startKubeCluster({ name: 'region-source', tlsDir: join(dir, 'tls'), namespaces: ['apigee', 'cert-manager'], ...entra })
   const target = await startKubeCluster({ name: 'region-target', tlsDir: join(dir, 'tls'), namespaces: ['cert-manager'], ...entra })
+  const third = o.thirdDc ? await startKubeCluster({ name: 'region-third', tlsDir: join(dir, 'tls'), namespaces: ['cert-manager'], ...entra }) : undefined
   let topology = ''
   if (arm) {
     const objectId = arm.entra.apps.get(arm.clientId)!.objectId
@@ -123,7 +127,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     topology = join(dir, 'topology-aks.yml')
     writeFileSync(topology, `regions:\n  source:\n    aks: { subscription: ${AKS_SUB}, resourceGroup: rg-mr, name: region-source }\n  target:\n    aks: { subscription: ${AKS_SUB}, resourceGroup: rg-mr, name: region-target }\n`)
   }
-  const kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), [source, target], { currentContext: 'region-source' })
+  const kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), third ? [source, target, third] : [source, target], { currentContext: 'region-source' })
   const cas = { a: makeCa(join(dir, 'ca'), 'apigee-ca-a'), b: makeCa(join(dir, 'ca'), 'apigee-ca-b') }
   source.apply({
     apiVersion: 'v1',
@@ -143,7 +147,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     // The target's own apigee-ca when it has one (the chain test puts another CA there to see the
     // handshake fail). Tests that start the target's nodes directly skip configure-seed-host, so a
     // target without any apigee-ca gets what that step would have copied: the source's.
-    caFor: (spec) => (spec.datacenter === o.sourceDc ? caOf(source) : (caOf(target) ?? caOf(source)))
+    caFor: (spec) => (spec.datacenter === o.sourceDc ? caOf(source) : ((spec.datacenter === o.thirdDc ? caOf(third!) : caOf(target)) ?? caOf(source)))
   })
   const racks = o.racks ?? ['ra-1']
   const specs = Array.from({ length: o.sourceNodes }, (_, i) => cluster.dcSpecs(o.sourceDc, 1, { first: i, rack: racks[i % racks.length], seeds: [cluster.dcSpecs(o.sourceDc, 1)[0].address] })[0])
@@ -174,6 +178,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
   } catch (e) {
     await source.close()
     await target.close()
+    await third?.close()
     await arm?.close()
     await cluster.destroy()
     throw e
@@ -196,6 +201,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     cluster,
     source,
     target,
+    third,
     kubeconfig,
     sourceDc: o.sourceDc,
     targetDc: o.targetDc,
@@ -208,7 +214,7 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
     caPem: (w) => cas[w],
     addDcPods,
     addRegion,
-    async installRegion(overridesPath: string, count = 1): Promise<void> {
+    async installRegion(overridesPath: string, count = 1, kube = target): Promise<void> {
       const ov = YAML.parse(readFileSync(overridesPath, 'utf8')) as { cassandra?: { multiRegionSeedHost?: string; datacenter?: string; rack?: string } }
       const cas = ov.cassandra ?? {}
       if (!cas.multiRegionSeedHost || !cas.datacenter) throw new Error(`install-region: ${overridesPath} has no multiRegionSeedHost/datacenter`)
@@ -222,11 +228,12 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
         for (const s of specs) await cluster.stop(s.name, 5000)
         throw e
       }
-      addDcPods(target, cas.datacenter)
+      addDcPods(kube, cas.datacenter)
     },
     async close(): Promise<void> {
       await source.close()
       await target.close()
+      await third?.close()
       await arm?.close()
       await cluster.destroy()
     }

@@ -1,6 +1,6 @@
 // nodetool gossipinfo as Cassandra 4.1 / 5.0 print it (Gossiper.getEndpointStateMap: "/address",
 // then "  generation:N", "  heartbeat:N" and "  KEY:version:value" per application state).
-import { leftEndpoints, parseGossipInfo } from '../../../src/core/cassandra/gossip.ts'
+import { datacenterAddresses, endpointHost, leftEndpoints, parseGossipInfo } from '../../../src/core/cassandra/gossip.ts'
 
 const TEXT = `/127.26.1.1
   generation:1796455000
@@ -38,6 +38,13 @@ describe('nodetool gossipinfo', () => {
     expect(leftEndpoints(g, 'dc-1')).toEqual([])
     expect(leftEndpoints(g, 'dc-3')).toEqual([])
     expect(leftEndpoints(g, 'DC-2')).toEqual([])
+  })
+  it("lists every address of a datacenter, whatever its status, without the port", () => {
+    const g = parseGossipInfo(TEXT)
+    expect(datacenterAddresses(g, 'dc-2')).toEqual(['127.26.2.1'])
+    expect(datacenterAddresses(g, 'dc-3')).toEqual(['127.26.3.1'])
+    expect(datacenterAddresses(g, 'dc-9')).toEqual([])
+    expect([endpointHost('[fd00::1]:7000'), endpointHost('fd00::1'), endpointHost('10.0.0.1')]).toEqual(['fd00::1', 'fd00::1', '10.0.0.1'])
   })
   it('refuses text that is not gossipinfo', () => {
     expect(() => parseGossipInfo('nodetool: Failed to connect to 127.0.0.1:7199')).toThrow(/not nodetool gossipinfo/)

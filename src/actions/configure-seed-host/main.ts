@@ -3,7 +3,8 @@
 //      CA secret on both clusters, the new region's overrides (or a copy of the source's).
 //   2. Preflight (nothing changed before all pass): hostNetwork on everywhere, one clusterName,
 //      a distinct instanceID and k8sCluster, the new datacenter not yet in the ring, source pods ready.
-//   3. Pick seed hosts (ready, UN, spread over racks; node IPs with hostNetwork) and write the
+//   3. Pick seed hosts (ready, UN, spread over racks; node IPs with hostNetwork; with three or more
+//      regions also from each other existing datacenter's nodes in the ring) and write the
 //      new region's overrides (k8sCluster, multiRegionSeedHost, datacenter, rack, hostNetwork), comments kept.
 //   4. Copy the namespace and the CA secret to the new cluster; verify the CA fingerprints match.
 // mode finalize: remove multiRegionSeedHost again and run the caller's re-apply command.
@@ -22,7 +23,7 @@ import { cassandraPods } from '../../core/kube/region.ts'
 import { ACTION_PERMISSIONS, requirePermissions } from '../../core/kube/permissions.ts'
 import { Overrides } from '../../core/overrides/overrides.ts'
 import { Nodetool, readDatastoreCredentials } from '../../core/cassandra/nodetool.ts'
-import { certFingerprint, pickSeeds, preflight, type Seed } from './plan.ts'
+import { certFingerprint, otherDatacenters, pickRingSeeds, pickSeeds, preflight, type Seed } from './plan.ts'
 import { readSeedInputs, type SeedConfig } from './inputs.ts'
 
 export async function run(): Promise<void> {
@@ -65,7 +66,7 @@ export async function run(): Promise<void> {
     const hostNetwork = existing[0].cassandra.hostNetwork === true
     const seeds: Seed[] = cfg.seedHosts.length
       ? cfg.seedHosts.map((ip) => ({ pod: '(input)', ip, rack: ring.find((n) => n.address === ip)?.rack ?? '?' }))
-      : pickSeeds(pods, ring, cfg.seedCount, hostNetwork)
+      : [...pickSeeds(pods, ring, cfg.seedCount, hostNetwork), ...pickRingSeeds(ring, otherDatacenters(ring, pods, cfg.targetDc), cfg.seedCount)]
     if (seeds.length === 0 && !problems.length) problems.push(new ActionError(`no seed host candidate: no ready pod of ${cfg.source.label} is UN in the ring`, 'check nodetool status in the source region'))
     if (seeds.length < cfg.seedCount) core.warning(`only ${seeds.length} seed host(s) available, ${cfg.seedCount} asked`)
     let fingerprint: string | undefined
@@ -196,6 +197,7 @@ async function forget(cfg: SeedConfig, report: Report): Promise<void> {
   core.info(`configure-seed-host forget ${cfg.forgetHosts.join(', ')}:\n${textTable(['overrides', 'multiRegionSeedHost', 'after'], rows)}`)
   report.table('Seed hosts of the regions that stay', ['overrides', 'multiRegionSeedHost', 'after'], rows)
   report.output('changes', cfg.dryRun ? 0 : changed.length)
+  report.output('changed-overrides', cfg.dryRun ? '' : changed.join('\n'))
   if (!changed.length) {
     report.status = 'unchanged'
     report.note('No overrides file names a retired address: nothing to do.')

@@ -7,7 +7,17 @@ import type { RingNode } from '../../core/cassandra/status.ts'
 import { targetDcNodes } from '../../core/cassandra/resume.ts'
 
 // Seed choice lives in src/core (the root preflight shows the same candidates).
-export { addressOf, pickSeeds, type Seed } from '../../core/cassandra/seeds.ts'
+export { addressOf, pickRingSeeds, pickSeeds, type Seed } from '../../core/cassandra/seeds.ts'
+
+/**
+ * The existing datacenters besides the source region's (whose nodes are the source pods) and the
+ * new one: with three or more regions, the new region takes seeds from each of them too.
+ */
+export function otherDatacenters(ring: RingNode[], sourcePods: PodInfo[], targetDc: string): string[] {
+  const podAddresses = new Set(sourcePods.flatMap((p) => [p.podIP, p.hostIP].filter((a): a is string => !!a)))
+  const sourceDcs = new Set(ring.filter((n) => podAddresses.has(n.address)).map((n) => n.datacenter))
+  return [...new Set(ring.map((n) => n.datacenter))].filter((dc) => dc !== targetDc && !sourceDcs.has(dc)).sort()
+}
 
 export interface PreflightInput {
   existing: Overrides[]

@@ -8,7 +8,7 @@
 //   3. Plan, one step per node, highest ordinal first: decommission (UN), wait (UL, a decommission
 //      under way), removenode (DN or no pod; with method uninstall after the user's command).
 //   4. Each step polled from the survivors' ring until the node has left, with progress.
-//   5. Verify: no node of the DC in the ring. A re-run after any stop converges (the plan follows
+//   5. Verify: no node of the DC in the ring. Output: every address the DC had (ring and gossip). A re-run after any stop converges (the plan follows
 //      each node's state); with nothing left it changes nothing.
 import * as core from '@actions/core'
 import { runAction } from '../../core/entry.ts'
@@ -25,6 +25,7 @@ import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials } from '../../core/cassandra/nodetool.ts'
 import { KEYSPACES_QUERY, toKeyspaces, type KeyspaceRow } from '../../core/cassandra/keyspaces.ts'
 import type { RingNode } from '../../core/cassandra/status.ts'
+import { datacenterAddresses } from '../../core/cassandra/gossip.ts'
 import { decommissionGates, decommissionSteps, type DecommissionStep } from '../../core/cassandra/decommission-plan.ts'
 import { readDecommissionInputs, type DecommissionConfig } from './inputs.ts'
 
@@ -67,6 +68,12 @@ async function decommission(cfg: DecommissionConfig, report: Report): Promise<vo
   // 2. Gates.
   const errs = decommissionGates(ring, keyspaces, cfg.targetDc, cfg.sourceDc)
   if (errs.length) throw errs.length === 1 ? errs[0] : new InputErrors(errs)
+
+  // Every address of the datacenter, the ring's and, for nodes that already left (a re-run),
+  // gossip's: the finalize stage drops them from the other regions' seed lists
+  // (configure-seed-host mode forget).
+  const gossip = datacenterAddresses(await src.gossipInfo(survivor, { quiet: true }), cfg.targetDc)
+  report.output('addresses', [...new Set([...left.map((n) => n.address), ...gossip])].join(','))
 
   // 3. Plan.
   let steps = decommissionSteps(ring, cfg.targetDc, pods.map((p) => ({ name: p.name, address: address(p) })), { uninstalled: cfg.method === 'uninstall' })

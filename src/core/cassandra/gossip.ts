@@ -29,3 +29,16 @@ export function parseGossipInfo(text: string): GossipEndpoint[] {
 export function leftEndpoints(gossip: GossipEndpoint[], dc: string): string[] {
   return gossip.filter((g) => g.states.DC === dc && /^LEFT\b/.test(g.states.STATUS_WITH_PORT ?? g.states.STATUS ?? '')).map((g) => g.endpoint)
 }
+
+/** The address of an endpoint without its storage port ("127.0.0.1:7000" -> "127.0.0.1"; IPv6 as printed). */
+export function endpointHost(endpoint: string): string {
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?$/.exec(endpoint)
+  if (v4) return v4[1]
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint)
+  return bracketed ? bracketed[1] : endpoint
+}
+
+/** Every address gossip lists in `dc`, whatever its status (live, leaving, left, removed): what other regions may name as seeds. */
+export function datacenterAddresses(gossip: GossipEndpoint[], dc: string): string[] {
+  return [...new Set(gossip.filter((g) => g.states.DC === dc).map((g) => endpointHost(g.endpoint)))]
+}
