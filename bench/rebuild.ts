@@ -75,7 +75,10 @@ try {
     src.name,
     [...KS, 'system_auth', 'system_distributed', 'system_traces'].map((k) => `ALTER KEYSPACE ${k} WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 2, '${TGT}': 2}`)
   )
-  log(`${TGT} up (ra-1, ra-2), keyspaces replicate to both DCs (RF 2 each)`)
+  // The roles too (untimed): the spot check reads through the new DC's nodes at LOCAL_ONE, and a
+  // login there needs system_auth's rows in that DC, as after expand-keyspaces and a rebuild.
+  for (const s of specs) await w.cluster.nodetool(s.name, ['rebuild', '-ks', 'system_auth', '--', SRC])
+  log(`${TGT} up (ra-1, ra-2), keyspaces replicate to both DCs (RF 2 each), system_auth rebuilt there`)
   // Streaming on loopback takes a second or two for this data, so the comparison would only
   // measure fixed costs; cap each source node's outbound streaming (a WAN link between regions)
   // so the transfer dominates, as it does for real data. Each new node owns every range here
