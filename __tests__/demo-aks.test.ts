@@ -101,7 +101,7 @@ d('the demo in AKS mode (MR_KUBE_MODE=aks): promote-region.yml with Entra ID tok
     // both datacenters, every node Up/Normal
     expect([...w.ring.matchAll(/^Datacenter: (\S+)/gm)].map((m) => m[1]).sort()).toEqual(['dc-1', 'dc-2'])
     const nodes = w.ring.split('\n').filter((l) => /^[UD][NLJM]\s/.test(l))
-    expect(nodes.length).toBe(3)
+    expect(nodes.length).toBeGreaterThanOrEqual(3)
     expect(nodes.every((l) => l.startsWith('UN'))).toBe(true)
     // every seeded keyspace replicates to dc-2, and dc-2 alone (LOCAL_ONE) holds every row
     for (const ks of ['cache_example_hybrid', 'kms_example_hybrid', 'kvm_example_hybrid', 'quota_example_hybrid', 'perses', 'system_auth']) expect(w.replication[ks]?.['dc-2']).toBeDefined()
