@@ -22,7 +22,7 @@ import type { Sandbox } from '../scripts/demo/world.ts'
 import { lockSandbox, secretLeaks, visible } from './actions/expand-keyspaces/harness.ts'
 
 /** Lifetime of the Entra access tokens (cluster and ARM), seconds: the rebuild must outlast 3 of them. */
-const TOKEN_LIFETIME = 8
+const TOKEN_LIFETIME = 5
 /** Lifetime of the GitHub ID tokens (the federated assertion): the action refreshes them every ~10 s. */
 const ID_TOKEN_LIFETIME = 40
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/
