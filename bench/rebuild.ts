@@ -6,9 +6,10 @@
 //   raw:  for each dc-36 pod in turn, `kubectl exec -i POD -- sh -c '... nodetool -u U -pwf F
 //         rebuild -ks kb_raw -- dc-35'` holding the exec open until it returns (the runbook way,
 //         with the same stdin/-pwf secret handling as ours)
-//   seq:  the rebuild-dc BUNDLE, sequential, keyspaces kb_seq (background job + polling)
+//   seq:  the rebuild-dc BUNDLE with its defaults (poll-interval 10s: one netstats JVM per poll),
+//         sequential, keyspaces kb_seq (background job + polling)
 //   par:  the rebuild-dc BUNDLE, parallel-racks, keyspaces kb_par
-// Goals: P2 = seq / raw <= 1.10; P3 = par / seq <= 0.65; P9 = the spot check afterwards reads at
+// Goals (issue 11, Cassandra 4.x): P2 = seq / raw <= 1.05; P3 = par / seq <= 0.55; P9 = the spot check afterwards reads at
 // most 2,000 keys per rebuilt node, at no more than spot-check-rate queries per second per DC.
 // Fair comparison on the same data: Cassandra 4.1+ refuses to rebuild ranges already streamed
 // (available_ranges_v2) and a wipe would need a node replacement, so each run rebuilds its own
@@ -114,8 +115,6 @@ try {
         ...regionInputs(w),
         keyspaces: ks,
         'parallel-racks': String(parallel),
-        'poll-interval': '5s',
-        'progress-interval': '10s',
         ...extra,
         'state-dir': join(w.dir, 'pod-state')
       },
@@ -144,8 +143,8 @@ try {
 
   const p2 = seq.ms / raw
   const p3 = par.ms / seq.ms
-  console.log(`P2 rebuild-dc sequential / raw sequential nodetool rebuild = ${p2.toFixed(3)} (goal <= 1.10) ${p2 <= 1.1 ? 'PASS' : 'FAIL'}`)
-  console.log(`P3 rebuild-dc parallel-racks / sequential               = ${p3.toFixed(3)} (goal <= 0.65) ${p3 <= 0.65 ? 'PASS' : 'FAIL'}`)
+  console.log(`P2 rebuild-dc sequential / raw sequential nodetool rebuild = ${p2.toFixed(3)} (goal <= 1.05) ${p2 <= 1.05 ? 'PASS' : 'FAIL'}`)
+  console.log(`P3 rebuild-dc parallel-racks / sequential               = ${p3.toFixed(3)} (goal <= 0.55) ${p3 <= 0.55 ? 'PASS' : 'FAIL'}`)
   console.log(`P9 spot check keys read per rebuilt node = ${perNode.toFixed(0)} (goal <= 2000) at ${rate.toFixed(1)} queries/s per DC (limit ${RATE}) ${perNode <= 2000 && rate <= RATE ? 'PASS' : 'FAIL'}`)
   console.log(JSON.stringify({ rows: ROWS, throttleMbit: mbit, rawMs: raw, seqMs: seq.ms, parMs: par.ms, p2, p3, spotCheck: spot }))
 } finally {

@@ -51,7 +51,7 @@ describe("finalize: the retired addresses leave the other regions' seed lists", 
   const steps = jobs.finalize.steps
   const forget = steps.find((s) => s.id === 'forget')!
   const warn = steps.find((s) => s.run?.includes('::warning'))!
-  const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!
+  const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@') && String(s.with?.name).endsWith('-forget'))!
   const ctx = (addresses: string, forgetHosts: string, changed = ''): Contexts => ({
     inputs: { 'forget-hosts': forgetHosts, 'dry-run': false },
     needs: { preflight: { result: 'success', outputs: {} }, decommission: { result: 'success', outputs: { addresses } }, network: { result: 'success', outputs: {} } },

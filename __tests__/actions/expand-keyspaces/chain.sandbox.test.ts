@@ -81,7 +81,10 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     await w.cluster.cql(`${SRC}-0`, [
       `CREATE KEYSPACE cache_org_hybrid WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 2}`,
       `CREATE KEYSPACE "Mixed_Case" WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1}`,
-      `CREATE KEYSPACE legacy WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`
+      `CREATE KEYSPACE legacy WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+      // rows that only the source DC will hold (the chain never rebuilds the new one)
+      'CREATE TABLE cache_org_hybrid.kvm_rows (k int PRIMARY KEY, v text)',
+      ...Array.from({ length: 20 }, (_, i) => `INSERT INTO cache_org_hybrid.kvm_rows (k, v) VALUES (${i}, 'v${i}')`)
     ])
   }, 900_000)
 
@@ -278,10 +281,12 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
   })
 
   it('mode remove takes the DC out again but keeps system_auth while the DC has live nodes; add restores it', async () => {
+    // the DC was never rebuilt: its node refuses the login (no roles), it holds nothing to lose
     const r = await expand({ mode: 'remove' })
     if (r.code !== 0) console.log(visible(r.stdout))
     expect(r.code).toBe(0)
     expect(r.outputs.altered).toBe('4')
+    expect(r.stdout).toMatch(/127\.0\.32\.1 \(dc-32\) refuses the login/)
     expect(r.stdout).toMatch(/::warning::system_auth keeps 'dc-32' while that datacenter has nodes in the ring/)
     const after = await replication()
     for (const ks of ['system_distributed', 'system_traces', 'cache_org_hybrid', 'Mixed_Case']) expect(after[ks][TGT]).toBeUndefined()
@@ -291,6 +296,27 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     const again = await expand({})
     expect(again.code).toBe(0)
     expect(again.outputs.altered).toBe('4')
+  })
+
+  it('mode remove refuses before any change: a misspelled DC, swapped DCs, and removing the only DC that holds the data', async () => {
+    const before = await replication()
+    failedClearly(await expand({ mode: 'remove', 'target-datacenter': 'dc-33' }), /datacenter 'dc-33' is neither in the ring nor in any keyspace's replication[\s\S]*check input 'target-datacenter'/)
+    // run from the source region's pod: the datacenter it would remove is its own
+    failedClearly(await expand({ mode: 'remove', 'source-datacenter': TGT, 'target-datacenter': SRC }), new RegExp(`is in datacenter '${SRC}', not in source-datacenter '${TGT}': source and target look swapped`))
+    // run from the new region, never rebuilt (its cluster has the credentials secret, as Apigee's
+    // install makes one per region): its node knows no role yet, the first read is refused
+    const creds = w.source.get('secrets', 'apigee', 'apigee-datastore-default-creds')!
+    w.target.apply({ ...creds, metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' } })
+    const fromTarget = Object.fromEntries(Object.entries(w.kubeInputs('target')).map(([k, v]) => [k.replace(/^target-/, 'source-'), v]))
+    const removeSource = () => run('expand-keyspaces', { ...fromTarget, mode: 'remove', 'source-datacenter': TGT, 'target-datacenter': SRC })
+    failedClearly(await removeSource(), /Bad credentials[\s\S]*its system_auth was never rebuilt/)
+    // its roles rebuilt, its data not (a rebuild stopped after system_auth): the rows would be lost
+    await w.cluster.nodetool(`${TGT}-0`, ['rebuild', '-ks', 'system_auth', '--', SRC])
+    failedClearly(
+      await removeSource(),
+      new RegExp(`keyspace 'cache_org_hybrid': '${TGT}' does not hold the data '${SRC}' holds \\(rows at LOCAL_ONE via 127\\.0\\.32\\.1 vs 127\\.0\\.31\\.\\d: kvm_rows 0 of 20\\); '${TGT}' was probably never rebuilt[\\s\\S]*rebuild '${TGT}' from '${SRC}' first`)
+    )
+    expect(await replication()).toEqual(before)
   })
 
   // ---- finalize ----------------------------------------------------------------------------

@@ -196,6 +196,7 @@ d('rebuild-dc on the sandbox', () => {
     expect(spot.keys).toBeLessThanOrEqual(400)
     expect(spot.queries / (spot.ms / 1000)).toBeLessThanOrEqual(2 * 200) // two sides, each at most 200 queries/s
     expect(out(r)).toMatch(/spot check: \d+ key\(s\) sampled in 5 table\(s\).*load \d+ queries, \d+ rows in/)
+    expect(out(r)).not.toMatch(/cqlsh's driver could not be used/) // the queries ran through the driver, paced
   })
 
   it('a re-run after success changes nothing', async () => {

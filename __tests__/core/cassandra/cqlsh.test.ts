@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { Kubectl } from '../../../src/core/kube/kubectl.ts'
 import { CqlError, Cqlsh, cqlIdent, cqlString, parseJsonRows, statementErrors } from '../../../src/core/cassandra/cqlsh.ts'
 import { FALLBACK_MARK } from '../../../src/core/cassandra/cql-driver.ts'
+import { resultBlocks } from '../../../src/core/cassandra/spot-check-plan.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'cqlsh-test-'))
 const podTmp = mkdtempSync(join(tmpdir(), 'cqlsh-pod-'))
@@ -65,7 +66,7 @@ describe("with driver: cqlsh's own Python driver in one session", () => {
     mkdirSync(pkg, { recursive: true })
     mkdirSync(join(apache, 'bin'), { recursive: true })
     mkdirSync(join(apache, 'lib'), { recursive: true })
-    writeFileSync(join(pkg, '__init__.py'), '')
+    writeFileSync(join(pkg, '__init__.py'), "class ConsistencyLevel:\n    name_to_value = {'ONE': 1, 'LOCAL_ONE': 10}\n")
     writeFileSync(join(pkg, 'auth.py'), 'class PlainTextAuthProvider:\n    def __init__(self, u, p):\n        self.u, self.p = u, p\n')
     writeFileSync(join(pkg, 'policies.py'), 'class WhiteListRoundRobinPolicy:\n    def __init__(self, hosts):\n        self.hosts = hosts\n')
     writeFileSync(
@@ -76,11 +77,15 @@ class InvalidRequest(Exception):
         self.message = m
 class Session:
     def __init__(self, log):
-        self.log, self.default_timeout = log, None
+        self.log, self.default_timeout, self.default_consistency_level = log, None, 1
     def execute(self, q):
-        self.log.write(json.dumps({'execute': q, 'timeout': self.default_timeout}) + '\\n')
+        self.log.write(json.dumps({'execute': q, 'timeout': self.default_timeout, 'cl': self.default_consistency_level}) + '\\n')
+        self.log.flush()
         if q.startswith('BAD'):
             raise InvalidRequest('Error from server: code=2200 [Invalid query] message="bad one"')
+        if q.startswith('SELECT JSON'):
+            # one row per word after FROM x WHERE: its text as Cassandra's JSON
+            return [(json.dumps({'mr_t': i, 'k': w}),) for i, w in enumerate(q.split('WHERE', 1)[1].split())]
 class Cluster:
     def __init__(self, hosts, **kw):
         self.log = open(${JSON.stringify(driverLog)}, 'a')
@@ -110,13 +115,29 @@ class Cluster:
     const log = readFileSync(driverLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(log[0]).toEqual(expect.objectContaining({ hosts: ['10.0.0.5'], port: 9142, auth: ['ddluser', pw], whitelist: ['10.0.0.5'], max_schema_agreement_wait: 0, schema_metadata_enabled: false }))
     expect(log.slice(1, 4)).toEqual([
-      { execute: 'ALTER KEYSPACE "a" WITH x', timeout: 77 },
-      { execute: 'BAD b', timeout: 77 },
-      { execute: 'ALTER KEYSPACE "c" WITH y', timeout: 77 }
+      { execute: 'ALTER KEYSPACE "a" WITH x', timeout: 77, cl: 1 },
+      { execute: 'BAD b', timeout: 77, cl: 1 },
+      { execute: 'ALTER KEYSPACE "c" WITH y', timeout: 77, cl: 1 }
     ])
     expect(log[4]).toEqual({ shutdown: true })
     expect(readFileSync(argvLog, 'utf8')).not.toContain("pa'ss")
     expect(readdirSync(podTmp)).toEqual([])
+  })
+
+  it("prints SELECT results as cqlsh -f does (a reader of cqlsh's output reads both), honours CONSISTENCY, and paces to the rate", async () => {
+    writeFileSync(driverLog, '')
+    const t = Date.now()
+    const r = await plain.session('pod-0', ['CONSISTENCY LOCAL_ONE', 'SELECT JSON k FROM t WHERE a b\\c', 'SELECT JSON k FROM t WHERE', 'SELECT JSON k FROM t WHERE d', 'SELECT JSON k FROM t WHERE e', 'SELECT JSON k FROM t WHERE f'], { driver: true, ratePerS: 10 })
+    const took = Date.now() - t
+    expect(r.via).toBe('driver')
+    const blocks = resultBlocks(r.result.stdout, 5)
+    expect(blocks?.map((b) => b.map((k) => k.key))).toEqual([['"k": "a"', '"k": "b\\\\\\\\c"'], [], ['"k": "d"'], ['"k": "e"'], ['"k": "f"']])
+    // cqlsh doubles the backslash when it prints; parseJsonRows undoes it for both paths alike
+    expect(parseJsonRows(r.result.stdout.split('(2 rows)')[0])).toEqual([{ mr_t: 0, k: 'a' }, { mr_t: 1, k: 'b\\c' }])
+    const log = readFileSync(driverLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(log.filter((l) => l.execute).map((l) => l.cl)).toEqual([10, 10, 10, 10, 10])
+    // five statements at 10/s: the fifth starts 0.4 s after the first
+    expect(took).toBeGreaterThanOrEqual(400)
   })
 
   it('host and port: $CQLSH_HOST/$CQLSH_PORT when cqlsh gets none in argv, as cqlsh does', async () => {

@@ -40,4 +40,11 @@ describe('remove safety', () => {
     ])
     expect(bad[0].hint).toBe(`rebuild 'dc-3' from 'dc-2' first (rebuild-dc source-datacenter: dc-2, target-datacenter: dc-3), then remove 'dc-2'`)
   })
+  it('refuses a remaining DC whose node refuses the login (no roles: never rebuilt), once for the DC', () => {
+    const tables = [{ keyspace: 'kvm_org_hybrid', table: 'kvm' }]
+    const removed = { dc: 'dc-2', via: '127.0.2.1', counts: [100] }
+    const errs = dataProblems(plan, tables, removed, [{ dc: 'dc-1', via: '127.0.1.1', counts: [100] }, { dc: 'dc-3', via: '127.0.3.1', counts: [], noRoles: true }])
+    expect(errs.map((e) => e.message)).toEqual([`'dc-3' does not hold the data 'dc-2' holds: its node 127.0.3.1 refuses the login that 127.0.2.1 accepts (no roles in its system_auth); 'dc-3' was probably never rebuilt`])
+    expect(errs[0].hint).toMatch(/^rebuild 'dc-3' from 'dc-2' first/)
+  })
 })

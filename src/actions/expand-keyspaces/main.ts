@@ -19,7 +19,7 @@ import { redact } from '../../core/secrets.ts'
 import { formatDuration, pollUntil } from '../../core/wait.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
 import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
-import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
+import { Cqlsh, isAuthFailure } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods } from '../../core/cassandra/nodetool.ts'
 import { checkGates, datacenters, failedGates, liveNodes } from '../../core/cassandra/gates.ts'
 import { dataProblems, quorumProblems, remainingDcs, type DcCounts } from '../../core/cassandra/remove-safety.ts'
@@ -224,9 +224,17 @@ async function removeSafety(cfg: ExpandConfig, plan: Plan, ring: RingNode[], o: 
   const tables = await listTables(o.cqlsh, o.pod, userKs)
   const count = async (dc: string, node: RingNode): Promise<DcCounts> => {
     const via = new Cqlsh(o.cqlsh.pods, o.cqlsh.creds, { ...cfg.cqlsh, host: node.address })
-    return { dc, via: node.address, counts: await countRows(via, o.pod, tables, 600_000) }
+    try {
+      return { dc, via: node.address, counts: await countRows(via, o.pod, tables, 600_000) }
+    } catch (e) {
+      // the source's login works (it read the keyspaces): refused here means no roles in this DC
+      if (!isAuthFailure(e)) throw e
+      core.info(`${node.address} (${dc}) refuses the login: its system_auth holds no roles, the datacenter was never rebuilt`)
+      return { dc, via: node.address, counts: [], noRoles: true }
+    }
   }
   const removed = await count(cfg.targetDc, removedNode)
+  if (removed.noRoles) return errs // it holds nothing the remaining DCs lack
   const remaining: DcCounts[] = []
   for (const dc of keep) {
     const node = liveNodes(ring, dc)[0]

@@ -24,7 +24,7 @@ import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods, type DatastoreCredentials } from '../../core/cassandra/nodetool.ts'
 import type { RingNode } from '../../core/cassandra/status.ts'
 import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, type TargetNode } from '../../core/cassandra/rebuild-plan.ts'
-import { inspectNode, type NodeResult, readCoverage, readRings, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
+import { inspectNode, type NodeResult, probe, readCoverage, readRings, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
 import { rebuildByOperator } from '../../core/cassandra/rebuild-crd.ts'
 import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
 import { compareLoad, loadSummary, readKeyspaces, rebuildScope } from '../../core/cassandra/rebuild-verify.ts'
@@ -63,9 +63,8 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   // A dry run of a whole promotion reaches this stage before its install has run: say what the
   // real run will do then (it finds the nodes in the ring).
   if (cfg.dryRun && (await kube.getPods(cfg.namespace, cfg.selector)).length === 0) return planBeforeInstall(cfg, report, t0)
-  const pods = await cassandraPods(kube, cfg.namespace, cfg.selector)
+  const [pods, creds] = await Promise.all([cassandraPods(kube, cfg.namespace, cfg.selector), credentials(cfg, kube)])
   const ready = [readyPod(pods, kube)]
-  const creds = await credentials(cfg, kube)
   const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
   const nodetool = new Nodetool(where, creds.jmx)
   const cql = new Cqlsh(where, creds.ddl, { requestTimeoutS: 120 })
@@ -76,6 +75,10 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
   const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
   const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
+  // Each new node's job state and netstats (a nodetool JVM per node) are read while the schema is:
+  // both only read, and the plan needs them together.
+  const probes = new Map(cfg.method === 'crd' || gateErrors.length ? [] : targets.map((n) => [n.pod, probe({ nodetool, stateDir: cfg.stateDir }, n)] as const))
+  for (const p of probes.values()) p.catch(() => undefined) // awaited by the plan; a gate may fail first
   // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
   // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
   const source = await sourceSide(cfg, ring, nodetool, cql)
@@ -142,8 +145,8 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
     }
   }
   const decisions = new Map<string, Decision>()
-  // one probe per node, all at once (each is a kubectl exec running a nodetool JVM)
-  const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n)))
+  // one probe per node, all at once (started with the schema read above)
+  const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n, probes.get(n.pod))))
   targets.forEach((n, i) => decisions.set(n.pod, inspected[i].decision))
   const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
   const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']

@@ -14,6 +14,10 @@
 // the script exits 3 and the same exec falls back to `cqlsh -f` with the same file: one session
 // either way.
 // Errors keep cqlsh's `FILE:N:Class: message` shape (N = line + 1), so statementErrors() reads both.
+// SELECT results print as cqlsh -f prints a one-column result (each value on its own line, then
+// `(N rows)`), and `CONSISTENCY X` sets the session's level as in cqlsh, so a reader of cqlsh's
+// output reads both paths. With MR_CQL_RATE set, statements start at most that many per second:
+// cqlsh -f runs them back to back, the driver ~20x faster, which would load the serving DC.
 
 /** Markers on stdout saying which path ran. */
 export const DRIVER_MARK = '@@mr-cql driver'
@@ -26,13 +30,14 @@ cqlsh, credentials, path = sys.argv[1:4]
 for z in glob.glob(os.path.join(os.path.dirname(cqlsh), '..', 'lib', 'cassandra-driver-internal-only-*.zip')):
     sys.path.insert(0, z)
 try:
+    from cassandra import ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import Cluster
     from cassandra.policies import WhiteListRoundRobinPolicy
 except Exception as e:
     print('no driver: %s' % e, file=sys.stderr)
     sys.exit(3)
-import logging
+import logging, time
 logging.basicConfig(level=logging.ERROR)
 rc = configparser.ConfigParser(interpolation=None)
 rcpath = os.path.expanduser('~/.cassandra/cqlshrc')
@@ -80,13 +85,29 @@ except Exception as e:
 session.default_timeout = request_timeout
 print('${DRIVER_MARK}', flush=True)
 failed = 0
+rate = float(os.environ.get('MR_CQL_RATE') or 0)
+started, count = time.monotonic(), 0
 with open(path) as f:
     for n, line in enumerate(f, start=2):
         statement = line.strip().rstrip(';')
         if not statement:
             continue
+        words = statement.split()
         try:
-            session.execute(statement)
+            if words[0].upper() == 'CONSISTENCY' and len(words) == 2:
+                session.default_consistency_level = ConsistencyLevel.name_to_value[words[1].upper()]
+                continue
+            if rate > 0:
+                time.sleep(max(0, started + count / rate - time.monotonic()))
+            count += 1
+            rows = session.execute(statement)
+            if words[0].upper() == 'SELECT':
+                k = 0
+                for row in (rows if rows is not None else []):
+                    k += 1
+                    # text as cqlsh prints it without colour (backslashes doubled): the same on both paths
+                    print(' ' + ' | '.join(str(v).replace('\\', '\\\\') for v in row))
+                print('(%d rows)' % k, flush=True)
         except Exception as e:
             failed += 1
             print('%s:%d:%s: %s' % (path, n, type(e).__name__, getattr(e, 'message', None) or e), file=sys.stderr)
@@ -98,13 +119,13 @@ sys.exit(2 if failed else 0)
  * sh lines (after the statements are in "$d/in.cql" and the credentials in "$d/credentials"):
  * find cqlsh's interpreter, run the program, fall back to `cqlsh -f` on exit 3.
  */
-export function driverLines(bin: string, credArg: string): string[] {
+export function driverLines(bin: string, credArg: string, ratePerS?: number): string[] {
   return [
     `c=$(command -v ${bin} || true); [ -z "$c" ] || c=$(readlink -f "$c" 2>/dev/null || printf '%s' "$c")`,
     'py=python3',
     `if [ -n "$c" ]; then l=$(head -n 1 "$c"); case "$l" in '#!'*python*) py=\${l#??};; esac; fi`,
     `cat > "$d/apply.py" <<'MR_PY'\n${PROGRAM}MR_PY`,
-    'rc=0; $py "$d/apply.py" "$c" "$d/credentials" "$d/in.cql" "$@" || rc=$?',
+    `rc=0; MR_CQL_RATE=${ratePerS ?? ''} $py "$d/apply.py" "$c" "$d/credentials" "$d/in.cql" "$@" || rc=$?`,
     `if [ "$rc" = 3 ]; then echo '${FALLBACK_MARK}'; ${bin} ${credArg}-f "$d/in.cql" "$@"; exit $?; fi`,
     'exit $rc'
   ]

@@ -47,8 +47,13 @@ export class CqlError extends ActionError {
   }
 }
 
+/** Cassandra refused the login (wrong password, or a node whose system_auth lacks the role). */
+const AUTH_FAILED = /AuthenticationFailed|Provided username .* incorrect|Bad credentials/i
+
+export const isAuthFailure = (e: unknown): boolean => e instanceof CqlError && AUTH_FAILED.test(e.message)
+
 function cqlHint(text: string): string | undefined {
-  if (/AuthenticationFailed|Provided username .* incorrect|Bad credentials/i.test(text)) return 'check ddl.user / ddl.password in the credentials secret (or the ddl-* inputs)'
+  if (AUTH_FAILED.test(text)) return "check ddl.user / ddl.password in the credentials secret (or the ddl-* inputs); if they are right, that node's datacenter has no roles yet (its system_auth was never rebuilt): run from a region whose datacenter holds the data"
   if (/Unrecognized strategy option/i.test(text)) return 'that datacenter has no live node in the ring: install the new region first, or check the datacenter name'
   if (/not in normal state/i.test(text)) return 'a node is joining, leaving or moving: wait until `nodetool status` shows every node UN'
   if (/Unable to connect|NoHostAvailable|Connection refused/i.test(text)) return 'cqlsh cannot reach Cassandra from inside the pod: check cqlsh-host / cqlsh-ssl'
@@ -80,21 +85,22 @@ export class Cqlsh {
   /**
    * The pod script and its stdin: the statements become "$d/in.cql" (one per line) and run in one
    * session, through `cqlsh -f`, or with `driver` through cqlsh's own driver without a schema
-   * agreement wait per statement (see cql-driver.ts; it falls back to `cqlsh -f` by itself).
+   * agreement wait per statement (see cql-driver.ts; it falls back to `cqlsh -f` by itself),
+   * at most `ratePerS` statements a second when set.
    */
-  script(statements: string[], o: { driver?: boolean } = {}): { script: string; stdin: string } {
+  script(statements: string[], o: { driver?: boolean; ratePerS?: number } = {}): { script: string; stdin: string } {
     const bin = this.o.bin ?? 'cqlsh'
     const body = statements.map(oneLine).join('\n') + '\n'
     const creds = this.creds ? `printf '[plain_text_auth]\\nusername = %s\\npassword = %s\\n' "$U" "$P" > "$d/credentials"` : ''
     const credArg = this.creds ? '--credentials "$d/credentials" ' : ''
-    const run = o.driver ? driverLines(bin, credArg) : [`${bin} ${credArg}-f "$d/in.cql" "$@"`]
+    const run = o.driver ? driverLines(bin, credArg, o.ratePerS) : [`${bin} ${credArg}-f "$d/in.cql" "$@"`]
     const script = secretShell(this.creds ? ['U', 'P'] : [], [creds, 'cat > "$d/in.cql"', ...run].filter(Boolean).join('\n'))
     return { script, stdin: this.creds ? secretStdin([this.creds.user, this.creds.password], body) : body }
   }
 
   /** Runs the statements in one exec and one session; errors are attributed to their statement. */
-  async session(pod: string, statements: string[], o: { timeoutMs?: number; allowFailure?: boolean; quiet?: boolean; driver?: boolean } = {}): Promise<SessionResult> {
-    const { script, stdin } = this.script(statements, { driver: o.driver })
+  async session(pod: string, statements: string[], o: { timeoutMs?: number; allowFailure?: boolean; quiet?: boolean; driver?: boolean; ratePerS?: number } = {}): Promise<SessionResult> {
+    const { script, stdin } = this.script(statements, { driver: o.driver, ratePerS: o.ratePerS })
     const result = await this.pods.kube.exec(this.pods.namespace, pod, ['sh', '-c', script, 'sh', ...this.argv()], {
       container: this.pods.container,
       stdin,

@@ -144,7 +144,7 @@ export interface NodeResult {
 export class RebuildFailed extends ActionError {}
 
 /** One probe exec; with waitMs > 0 it returns when the job exits or after waitMs (long poll). */
-async function probe(ctx: RebuildContext, node: TargetNode, waitMs = 0): Promise<Probe> {
+export async function probe(ctx: Pick<RebuildContext, 'nodetool' | 'stateDir'>, node: TargetNode, waitMs = 0): Promise<Probe> {
   const waitS = Math.ceil(waitMs / 1000)
   const res = await ctx.nodetool.shell(node.pod, PROBE_BODY, [nodeStateDir(ctx.stateDir, node), String(waitS)], { quiet: true, allowFailure: true, timeoutMs: 120_000 + waitS * 1000 })
   if (res.code !== 0) return { run: { kind: 'none' }, netstatsError: `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}` }
@@ -152,8 +152,8 @@ async function probe(ctx: RebuildContext, node: TargetNode, waitMs = 0): Promise
 }
 
 /** Reads what a node's pod says now and what we would do with it (used for the plan too). */
-export async function inspectNode(ctx: RebuildContext, node: TargetNode): Promise<{ probe: Probe; decision: Decision }> {
-  const p = await probe(ctx, node)
+export async function inspectNode(ctx: RebuildContext, node: TargetNode, probed?: Promise<Probe>): Promise<{ probe: Probe; decision: Decision }> {
+  const p = await (probed ?? probe(ctx, node))
   if (p.netstatsError && p.run.kind !== 'exited') {
     throw new ActionError(`cannot read the rebuild state of ${node.pod}: ${p.netstatsError}`, 'check that Cassandra runs in that pod and the JMX credentials')
   }

@@ -3,6 +3,9 @@
 //   - Data: rows counted at LOCAL_ONE through a coordinator of each remaining DC are compared
 //     with the counts through a coordinator of the DC being removed. A remaining DC that was
 //     never rebuilt (expand-keyspaces added it, rebuild-dc never ran) shows fewer rows: refused.
+//     A DC whose node refuses the user's login has no roles in its system_auth: it was never
+//     rebuilt. Being removed, it holds nothing the others lack (main skips the comparison);
+//     remaining, it is refused.
 //   - Replicas: a remaining DC whose live nodes are fewer than LOCAL_QUORUM of its RF
 //     (floor(RF/2)+1) could not serve the keyspace's reads and writes at Apigee's consistency.
 // Pure functions over what was read; the reads are in main (one counting session per DC).
@@ -50,6 +53,8 @@ export interface DcCounts {
   /** The node that coordinated the counts (for the message). */
   via: string
   counts: (number | undefined)[]
+  /** The node refused the login: the DC's system_auth holds no roles (never rebuilt). */
+  noRoles?: boolean
 }
 
 /**
@@ -59,7 +64,12 @@ export interface DcCounts {
 export function dataProblems(plan: Plan, tables: TableRef[], removed: DcCounts, remaining: DcCounts[]): PreflightError[] {
   const keep = remainingDcs(plan)
   const errs: PreflightError[] = []
+  const fix = (dc: string): string => `rebuild '${dc}' from '${plan.targetDc}' first (rebuild-dc source-datacenter: ${plan.targetDc}, target-datacenter: ${dc}), then remove '${plan.targetDc}'`
   for (const r of remaining) {
+    if (r.noRoles) {
+      errs.push(new PreflightError(`'${r.dc}' does not hold the data '${plan.targetDc}' holds: its node ${r.via} refuses the login that ${removed.via} accepts (no roles in its system_auth); '${r.dc}' was probably never rebuilt`, fix(r.dc)))
+      continue
+    }
     const short = new Map<string, string[]>()
     tables.forEach((t, i) => {
       if (!(r.dc in (keep.get(t.keyspace) ?? {}))) return
@@ -72,7 +82,7 @@ export function dataProblems(plan: Plan, tables: TableRef[], removed: DcCounts, 
       errs.push(
         new PreflightError(
           `keyspace '${ks}': '${r.dc}' does not hold the data '${plan.targetDc}' holds (rows at LOCAL_ONE via ${r.via} vs ${removed.via}: ${list.slice(0, 5).join(', ')}${list.length > 5 ? `, ... ${list.length - 5} more` : ''}); '${r.dc}' was probably never rebuilt`,
-          `rebuild '${r.dc}' from '${plan.targetDc}' first (rebuild-dc source-datacenter: ${plan.targetDc}, target-datacenter: ${r.dc}), then remove '${plan.targetDc}'`
+          fix(r.dc)
         )
       )
     }
