@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { CassandraCluster, DEFAULT_RUN_DIR, PROJECT_ROOT } from './cassandra/cluster.ts'
 import { alive, pidHasMarker, readPid, stopPidFile } from './cassandra/proc.ts'
-import type { WorldAksState } from './world-aks.ts'
+import type { WorldAksRecord, WorldAksState } from './world-aks.ts'
 import { InstallError, readWorldState, worldFile, type RegionState, type WorldOptions, type WorldState } from './world-state.ts'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -63,11 +63,16 @@ export class WorldClient {
     return s
   }
 
-  /** AKS mode: sets the Entra token lifetime and/or the subject of the next GitHub ID tokens. */
-  async tuneAks(o: { tokenLifetimeSec?: number; idTokenSubject?: string }): Promise<WorldAksState> {
+  /** AKS mode: sets the Entra token lifetime, the GitHub ID token lifetime and/or the subject of the next GitHub ID tokens. */
+  async tuneAks(o: { tokenLifetimeSec?: number; idTokenLifetimeSec?: number; idTokenSubject?: string }): Promise<WorldAksState> {
     const s = await this.call<WorldAksState>('/aks', o)
     await this.refresh()
     return s
+  }
+
+  /** AKS mode: what the doubles saw (tokens issued, every Kubernetes request with its credential). */
+  aksRecord(): Promise<WorldAksRecord> {
+    return this.call<WorldAksRecord>('/aks/record')
   }
 
   /** The hybrid runtime install for a region (name, context or 'target'), from its overrides file. */

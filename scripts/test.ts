@@ -15,7 +15,7 @@ if (args.length) process.exit(run(args))
 
 // A world suite by name (*.sandbox.test.ts, act, the demo, the Cassandra/Envoy sandbox suites),
 // or by what it calls (a new suite that starts a world runs alone even before it is named so).
-const BY_NAME = /\.sandbox\.test\.ts$|^__tests__\/act\/|^__tests__\/demo\.test\.ts$|^__tests__\/sandbox\/(cassandra|world|traffic)\.test\.ts$|^__tests__\/actions\/verify-failover\/(drill|gate|partial|precheck|split|rbac)\.test\.ts$/
+const BY_NAME = /\.sandbox\.test\.ts$|^__tests__\/act\/|^__tests__\/demo(-aks)?\.test\.ts$|^__tests__\/sandbox\/(cassandra|world|traffic)\.test\.ts$|^__tests__\/actions\/verify-failover\/(drill|gate|partial|precheck|split|rbac)\.test\.ts$/
 const BY_CALL = /\b(lockSandbox|startMiniWorld|startSandbox|startDrill|startTrafficWorld|runAct|new Demo|new CassandraCluster)\(/
 
 const suites = (dir: string): string[] =>

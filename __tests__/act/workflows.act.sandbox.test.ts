@@ -100,8 +100,8 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
       `target-instance-id: sandbox-${TARGET}`,
       'replace-ca: true',
       'fault-duration: 3s',
-      `azure-client-id: ${sb.arm.clientId}`,
-      `azure-tenant-id: ${sb.arm.tenantId}`,
+      `azure-client-id: ${sb.azure.clientId}`,
+      `azure-tenant-id: ${sb.azure.tenantId}`,
       ...extra
     ])
   }
@@ -113,8 +113,8 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
     return {
       ring: [...status.matchAll(/^Datacenter: (\S+)/gm)].map((m) => m[1]),
       replication: Object.fromEntries(rows.map((r) => [r.keyspace_name, r.replication])),
-      peerings: [...sb.arm.world.vnets.values()].reduce((n, v) => n + v.peerings.size, 0),
-      rules: [...sb.arm.world.nsgs.values()].reduce((n, g) => n + g.rules.size, 0),
+      peerings: [...sb.arm!.world.vnets.values()].reduce((n, v) => n + v.peerings.size, 0),
+      rules: [...sb.arm!.world.nsgs.values()].reduce((n, g) => n + g.rules.size, 0),
       ca,
       installed: sb.world.state.regions.find((r) => r.name === TARGET)!.installed
     }
@@ -239,8 +239,8 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
       `drain-command: ${JSON.stringify(drain)}`,
       `drained-weights: ${SOURCE}=100,${TARGET}=0`,
       'decommission-timeout: 10m',
-      `azure-client-id: ${sb.arm.clientId}`,
-      `azure-tenant-id: ${sb.arm.tenantId}`
+      `azure-client-id: ${sb.azure.clientId}`,
+      `azure-tenant-id: ${sb.azure.tenantId}`
     ])
     const RETIRE = ['preflight', 'drain', 'replicate-away', 'decommission', 'network', 'finalize']
     const retireResults = (run: ActRun): Record<string, string> =>

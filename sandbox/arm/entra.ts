@@ -52,6 +52,10 @@ export interface IssuedToken {
   clientId: string
   objectId: string
   audience: string
+  /** the token's `uti` claim (the Kubernetes doubles log it per request), never the token */
+  tokenId: string
+  /** seconds since the epoch */
+  issuedAt: number
   expiresAt: number
 }
 
@@ -217,8 +221,8 @@ export class EntraDouble {
     }
     const audience = resource === 'https://management.core.windows.net' ? 'https://management.core.windows.net/' : resource
     const token = this.mint({ objectId: app.objectId, clientId, audience })
-    const expiresAt = now + this.tokenLifetimeSec
-    this.tokens.push({ clientId, objectId: app.objectId, audience, expiresAt })
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { uti: string; iat: number; exp: number }
+    this.tokens.push({ clientId, objectId: app.objectId, audience, tokenId: claims.uti, issuedAt: claims.iat, expiresAt: claims.exp })
     if (arm) this.o.onArmToken?.(token)
     return [200, { token_type: 'Bearer', expires_in: this.tokenLifetimeSec, ext_expires_in: this.tokenLifetimeSec, access_token: token }]
   }

@@ -54,6 +54,8 @@ export interface ArmDoubleOptions {
   idTokenSubject?: string
   /** Lifetime of the Entra double's access tokens (seconds); default 3599. */
   tokenLifetimeSec?: number
+  /** Lifetime of the GitHub OIDC double's ID tokens (seconds); default 300. */
+  idTokenLifetimeSec?: number
   /** Retry-After (seconds) sent with long-running operations. */
   lroRetryAfterSec?: number
   /** Polls answered InProgress before an operation succeeds. */
@@ -100,6 +102,10 @@ export class ArmDouble {
   idTokenSubject: string
   /** ID tokens handed out by the GitHub OIDC double. */
   idTokensIssued = 0
+  /** When each ID token was issued and until when it is valid (seconds since the epoch). */
+  readonly idTokens: { issuedAt: number; expiresAt: number }[] = []
+  /** lifetime of the ID tokens issued from now on (seconds) */
+  idTokenLifetimeSec: number
   url = ''
   oidcUrl = ''
   private readonly requestToken = randomBytes(16).toString('hex')
@@ -120,6 +126,7 @@ export class ArmDouble {
       lroPolls: o.lroPolls ?? 1
     }
     this.aks = new ManagedClusters(this.tenantId)
+    this.idTokenLifetimeSec = o.idTokenLifetimeSec ?? 300
     this.idTokenSubject = o.idTokenSubject ?? `repo:${process.env.GITHUB_REPOSITORY ?? 'example/platform'}:ref:refs/heads/main`
     this.entra = new EntraDouble({
       tenantId: this.tenantId,
@@ -285,12 +292,13 @@ export class ArmDouble {
           sub: this.idTokenSubject,
           iat: now,
           nbf: now,
-          exp: now + 300,
+          exp: now + this.idTokenLifetimeSec,
           jti: randomUUID()
         },
         this.signingKey
       )
       this.idTokensIssued++
+      this.idTokens.push({ issuedAt: now, expiresAt: now + this.idTokenLifetimeSec })
       this.send(res, 200, { count: 1, value })
     }
     this.record('oidc', req, url, status)

@@ -11,13 +11,16 @@ import type { EntraTokenReview } from './types.ts'
 
 export const ADMIN_USER = 'sandbox-admin'
 
-export type AuthResult = { user: UserInfo } | { error: string }
+/** How a request authenticated: the static admin token, or an Entra token (its `uti` and expiry, never the token). */
+export type Credential = { kind: 'static' } | { kind: 'entra'; tokenId: string; issuedAt: number; expiresAt: number }
+
+export type AuthResult = { user: UserInfo; credential: Credential } | { error: string }
 
 export function authenticate(req: IncomingMessage, staticToken: string, entra: EntraTokenReview | undefined): AuthResult {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')
   if (!m) return { error: 'no bearer token' }
   const token = m[1]
-  if (token === staticToken) return { user: { name: ADMIN_USER, groups: ['system:masters', 'system:authenticated'] } }
+  if (token === staticToken) return { user: { name: ADMIN_USER, groups: ['system:masters', 'system:authenticated'] }, credential: { kind: 'static' } }
   if (!entra) return { error: 'unknown token' }
   const v = verifyRs256(token, entra.jwks())
   if ('error' in v) return { error: `invalid bearer token: ${v.error}` }
@@ -31,5 +34,8 @@ export function authenticate(req: IncomingMessage, staticToken: string, entra: E
   const name = String(p.oid ?? p.sub ?? '')
   if (!name) return { error: 'invalid bearer token: no oid claim' }
   const groups = Array.isArray(p.groups) ? (p.groups as unknown[]).map(String) : []
-  return { user: { name, groups: [...groups, 'system:authenticated'] } }
+  return {
+    user: { name, groups: [...groups, 'system:authenticated'] },
+    credential: { kind: 'entra', tokenId: String(p.uti ?? ''), issuedAt: Number(p.iat ?? 0), expiresAt: p.exp }
+  }
 }

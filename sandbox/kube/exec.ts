@@ -26,8 +26,12 @@ export function upgrade(h: Http, req: IncomingMessage, socket: Duplex, head: Buf
     socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
   const who = h.authenticate(req)
-  if ('error' in who) return refuse(401, 'Unauthorized', 'Unauthorized')
+  if ('error' in who) {
+    entry.authError = who.error
+    return refuse(401, 'Unauthorized', 'Unauthorized')
+  }
   entry.user = who.user.name
+  entry.credential = who.credential
   const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/)
   if (!m) return refuse(404, 'NotFound', 'the server could not find the requested resource')
   const [, ns, name, sub] = m.map(decodeURIComponent)

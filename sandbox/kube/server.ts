@@ -179,11 +179,13 @@ class Cluster implements KubeCluster, Http {
     try {
       const who = this.authenticate(req)
       if ('error' in who) {
+        entry.authError = who.error
         this.store.opts.debug?.(`401 ${req.method} ${url.pathname}: ${who.error}`)
         req.resume()
         throw new ApiError(401, 'Unauthorized', 'Unauthorized')
       }
       entry.user = who.user.name
+      entry.credential = who.credential
       await route(this, req, res, url, entry, send, who.user)
     } catch (err) {
       if (err instanceof ApiError) {

@@ -169,6 +169,10 @@ export interface AccessLogEntry {
   status: number
   /** the authenticated user (a token's oid; sandbox-admin for the static token) */
   user?: string
+  /** how it authenticated: the static admin token, or an Entra token (its `uti`, iat and exp in seconds) */
+  credential?: { kind: 'static' } | { kind: 'entra'; tokenId: string; issuedAt: number; expiresAt: number }
+  /** why a request got 401 (no token, expired, wrong audience, ...) */
+  authError?: string
   /** Content-Type of a PATCH (which patch flavour the client used) */
   patchType?: string
   userAgent: string

@@ -7,9 +7,10 @@ import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { ROOT } from '../../sandbox/runner.ts'
 import { loadWorkflow, runWorkflow, type JobRun, type Workflow, type WorkflowJob } from '../../sandbox/workflow-runner.ts'
+import type { StepResult } from '../../sandbox/runner.ts'
 import { DEFAULT_RUN_DIR } from '../../sandbox/cassandra/cluster.ts'
 import { bold, cyan, dim, green, red, renderHtml, renderTerminal, textTable, writeHtmlPage, type HtmlSection, type Style } from './markdown.ts'
-import { describeSandbox, promoteInputs, SERVICE, SOURCE, startSandbox, stopSandbox, TARGET, type Sandbox } from './world.ts'
+import { describeSandbox, promoteInputs, SERVICE, SOURCE, startSandbox, stopSandbox, TARGET, type KubeMode, type Sandbox } from './world.ts'
 import { cassandraRuntime } from '../../sandbox/cassandra/version.ts'
 
 const exec = promisify(execFile)
@@ -25,6 +26,14 @@ export interface DemoOptions {
   /** Every line of every step, live. */
   verbose?: boolean
   print?: (text: string) => void
+  /** How the steps reach the clusters: a kubeconfig (default) or AKS with Entra ID (scripts/demo/world.ts). */
+  mode?: KubeMode
+  /** AKS mode: token lifetimes in seconds (Entra access tokens, GitHub ID tokens). */
+  aks?: { tokenLifetimeSec?: number; idTokenLifetimeSec?: number }
+  /** Run the DR drill after the promotion (default true). */
+  drill?: boolean
+  /** Called with the running sandbox after the workflows, before the demo's own reads and the teardown (tests read the world here). */
+  beforeTeardown?: (sb: Sandbox) => Promise<void>
 }
 
 export interface StageResult {
@@ -33,8 +42,12 @@ export interface StageResult {
   title: string
   result: JobRun['result']
   ms: number
+  /** when the job started (ms since the epoch) */
+  startedAt: number
   summaryFile?: string
   outputs: Record<string, string>
+  /** what each of its action steps printed, wrote and output (main, post) */
+  steps: StepResult[]
 }
 
 export interface DemoResult {
@@ -53,7 +66,7 @@ export interface DemoResult {
 const fmt = (ms: number): string => (ms < 60000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}s`)
 
 export class Demo {
-  readonly o: Required<Omit<DemoOptions, 'rowsPerTable'>> & { rowsPerTable?: number }
+  readonly o: Required<Omit<DemoOptions, 'rowsPerTable' | 'aks' | 'beforeTeardown'>> & Pick<DemoOptions, 'rowsPerTable' | 'aks' | 'beforeTeardown'>
   private readonly s: Style
   private sandbox?: Sandbox
   private stopped?: Promise<string[]>
@@ -69,7 +82,11 @@ export class Demo {
       faultDuration: o.faultDuration ?? '10s',
       color: o.color ?? false,
       verbose: o.verbose ?? false,
-      print: o.print ?? ((t) => process.stdout.write(t + '\n'))
+      print: o.print ?? ((t) => process.stdout.write(t + '\n')),
+      mode: o.mode ?? 'kubeconfig',
+      aks: o.aks,
+      drill: o.drill ?? true,
+      beforeTeardown: o.beforeTeardown
     }
     this.s = { color: this.o.color }
   }
@@ -95,8 +112,9 @@ export class Demo {
     const weightText = Object.entries(weights).map(([r, w]) => `${r}=${w}`).join(',')
     try {
       // 1. The sandbox.
-      this.say(bold(this.s, `mr-actions demo: promote ${TARGET} next to ${SOURCE}, then a DR drill`))
-      this.say(dim(this.s, `▶ sandbox: starting the world (Kubernetes API doubles, Cassandra ${SOURCE} dc-1 x2, ${SERVICE} + ingress) and the Azure doubles`))
+      const aks = this.o.mode === 'aks'
+      this.say(bold(this.s, `mr-actions demo: promote ${TARGET} next to ${SOURCE}${this.o.drill ? ', then a DR drill' : ''}${aks ? ' (AKS with Entra ID: no kubeconfig, kubelogin)' : ''}`))
+      this.say(dim(this.s, `▶ sandbox: starting the world (Kubernetes API doubles${aks ? ' as AKS clusters' : ''}, Cassandra ${SOURCE} dc-1 x2, ${SERVICE} + ingress) and the Azure doubles`))
       this.sandbox = await startSandbox({
         runDir: this.o.runDir,
         workspace: join(out, 'workspace'),
@@ -104,6 +122,8 @@ export class Demo {
         rowsPerTable: this.o.rowsPerTable,
         weights,
         replicas: 2,
+        mode: this.o.mode,
+        aks: this.o.aks,
         log: (l) => this.say(dim(this.s, `  ${l}`))
       })
       const sb = this.sandbox
@@ -118,10 +138,17 @@ export class Demo {
       timings.promoteMs = Date.now() - t1
 
       // 3. The DR drill: fail the original region, measure, restore.
-      if (promoted.every((r) => r.result === 'success')) {
+      if (this.o.drill && promoted.every((r) => r.result === 'success')) {
         const drill = loadWorkflow(join(ROOT, '.github/workflows/dr-drill.yml'))
         const t2 = Date.now()
-        const drilled = await this.workflow(drill, { region: SOURCE, 'fault-mode': 'scale-to-zero', duration: this.o.faultDuration, 'expected-weights': weightText, topology: '.github/mr-topology.yml' })
+        const drilled = await this.workflow(drill, {
+          region: SOURCE,
+          'fault-mode': 'scale-to-zero',
+          duration: this.o.faultDuration,
+          'expected-weights': weightText,
+          topology: '.github/mr-topology.yml',
+          ...(this.o.mode === 'aks' ? { 'azure-client-id': sb.azure.clientId, 'azure-tenant-id': sb.azure.tenantId } : {})
+        })
         timings.drillMs = Date.now() - t2
         const d = drilled.find((r) => r.outputs['failover-ms'] !== undefined)
         const stepOut = d?.steps.find((s) => s.result)?.result?.outputs ?? {}
@@ -131,8 +158,9 @@ export class Demo {
           const lost = truth.find((e) => e.region === SOURCE && e.event === 'capacity-lost' && e.at >= faultAt)
           result.drill = { measuredMs: Number(stepOut['failover-ms']), truthMs: lost ? lost.at - faultAt : undefined }
         }
-        result.afterDrill = await this.replicas(sb)
       }
+      await this.o.beforeTeardown?.(sb)
+      if (timings.drillMs !== undefined) result.afterDrill = await this.replicas(sb)
       result.ok = this.stages.length > 0 && this.stages.every((s) => s.result === 'success')
     } catch (e) {
       result.error = (e as Error).message
@@ -206,7 +234,8 @@ export class Demo {
     const file = join(this.o.outDir, 'summaries', `${seq}-${wf.name}-${run.job.id}.md`)
     writeFileSync(file, markdown ? `${markdown}\n` : `_${run.job.id}: no summary_\n`)
     const title = `${wf.name} › ${run.job.id}`
-    this.stages.push({ workflow: String(wf.name), job: run.job.id, title, result: run.result, ms: run.ms, summaryFile: file, outputs: run.outputs })
+    const steps = run.steps.flatMap((st) => (st.result ? [st.result, ...(st.result.post ? [st.result.post] : [])] : []))
+    this.stages.push({ workflow: String(wf.name), job: run.job.id, title, result: run.result, ms: run.ms, startedAt: Date.now() - run.ms, summaryFile: file, outputs: run.outputs, steps })
     this.sections.push({ id: `${wf.name}-${run.job.id}`, title, result: run.result, duration: fmt(run.ms), markdown: markdown || '_no summary_' })
     const mark = run.result === 'success' ? green(this.s, '✔') : red(this.s, '✘')
     this.say(`${mark} ${bold(this.s, run.job.id)} ${run.result} in ${fmt(run.ms)}`)
@@ -217,7 +246,8 @@ export class Demo {
     const running = (await (await fetch(`${sb.world.state.traffic!.adminUrl}/replicas`)).json()) as Record<string, number>
     const outp: DemoResult['afterDrill'] = {}
     for (const r of sb.world.state.regions) {
-      const { stdout } = await exec(join(ROOT, '.cache/bin/kubectl'), ['--context', r.context, '-n', sb.world.state.namespace, 'get', `deployment/${SERVICE}`, '-o', 'json'], { env: { ...process.env, ...sb.env } })
+      // the world's admin kubeconfig: the demo's own look, not a step's
+      const { stdout } = await exec(join(ROOT, '.cache/bin/kubectl'), ['--kubeconfig', sb.adminKubeconfig, '--context', r.context, '-n', sb.world.state.namespace, 'get', `deployment/${SERVICE}`, '-o', 'json'], { env: { ...process.env, ...sb.env } })
       const d = JSON.parse(stdout) as { spec: { replicas: number }; metadata: { annotations?: Record<string, string> } }
       outp[r.name] = { spec: d.spec.replicas, running: running[r.name] ?? -1, annotation: d.metadata.annotations?.['mr-actions.io/original-replicas'] }
     }
@@ -226,7 +256,7 @@ export class Demo {
 
   private writeOutputs(r: DemoResult): void {
     const overview = [
-      `Promotion of **${TARGET}** next to **${SOURCE}** through every stage of \`.github/workflows/promote-region.yml\`, then a DR drill through \`.github/workflows/dr-drill.yml\`, on the local sandbox (real Cassandra ${cassandraRuntime().version}, real kubectl against Kubernetes API doubles, an ARM double behind the real @azure/arm-network client, helloworld services behind a weighted ingress).`,
+      `Promotion of **${TARGET}** next to **${SOURCE}** through every stage of \`.github/workflows/promote-region.yml\`${this.o.drill ? ', then a DR drill through \`.github/workflows/dr-drill.yml\`' : ''}, on the local sandbox (real Cassandra ${cassandraRuntime().version}, real kubectl against Kubernetes API doubles${this.o.mode === 'aks' ? ' reached as AKS clusters with Entra ID (kubeconfig from ARM, the real kubelogin, Entra tokens, RBAC)' : ''}, an ARM double behind the real @azure/arm-network client, helloworld services behind a weighted ingress).`,
       '',
       `Total ${fmt(r.timings.totalMs ?? 0)}: sandbox up ${fmt(r.timings.sandboxUpMs ?? 0)}, promotion ${fmt(r.timings.promoteMs ?? 0)}, drill ${fmt(r.timings.drillMs ?? 0)}, teardown ${fmt(r.timings.teardownMs ?? 0)}.`,
       r.drill ? `\nDrill failover of ${SOURCE}: measured ${r.drill.measuredMs} ms, the ingress's ground truth ${r.drill.truthMs ?? '?'} ms.` : '',

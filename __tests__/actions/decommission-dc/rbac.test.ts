@@ -42,8 +42,8 @@ describe('decommission-dc with the documented RBAC', () => {
   test('with the documented Roles every permission is held (the step goes on to look for the Cassandra pods)', async () => {
     grant()
     const r = await run()
-    expect(r.out).toMatch(/context aks-source: the identity holds 6 of the 6 permissions this step needs/)
-    expect(r.out).toMatch(/context aks-target: the identity holds 2 of the 2 permissions this step needs/)
+    expect(r.out).toMatch(/context aks-source: the identity holds 7 of the 7 permissions this step needs/)
+    expect(r.out).toMatch(/context aks-target: the identity holds 3 of the 3 permissions this step needs/)
     expect(r.out).not.toMatch(/lacks/)
   })
 
@@ -51,14 +51,14 @@ describe('decommission-dc with the documented RBAC', () => {
     grant()
     for (const o of [{ kind: 'roles', name: 'mr-actions-decommission' }, { kind: 'rolebindings', name: 'mr-actions-decommission' }]) kube.target.delete(o.kind, 'apigee', o.name)
     const r = await run({ method: 'uninstall', 'uninstall-command': 'exit 3', 'dry-run': 'true' })
-    expect(r.out).toMatch(/context aks-source: the identity holds 6 of the 6/)
+    expect(r.out).toMatch(/context aks-source: the identity holds 7 of the 7/)
     expect(r.out).not.toMatch(/lacks|context aks-target: the identity holds/)
     expect(kube.target.accessLog.filter((e) => e.resource === 'selfsubjectaccessreviews')).toEqual([])
   })
 
   const cases = (['source', 'target'] as const).flatMap((role) => grantsOf(FILES[role]).map((g) => ({ ...g, role })))
   test('every rule of both files is withheld in turn', () => {
-    expect(cases).toHaveLength(8)
+    expect(cases).toHaveLength(10)
   })
   test.each(cases)('$role: $verb $resource (rule $rule of $file) withheld: named once, nothing written', async (c) => {
     grant(c)

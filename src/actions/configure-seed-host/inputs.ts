@@ -90,8 +90,9 @@ export function readSeedInputs(inputs: InputReader): SeedConfig {
       region: inputs.string('target-k8s-cluster-region', { pattern: rules.region.re, accepted: rules.region.accepted, fallback: fromRegion(target, 'k8sCluster.region', target?.k8sCluster.region) })
     },
     // for a fresh copy (which holds the source's): an AKS context is named after its cluster
-    // (az aks get-credentials), the topology's region key is the cluster's region
-    derivedK8sCluster: { name: derivedName(targetKube.target.context), region: target?.name },
+    // (az aks get-credentials), as is a cluster the topology names (regions.<r>.aks.name); the
+    // topology's region key is the cluster's region
+    derivedK8sCluster: { name: derivedName(targetKube.target.context ?? target?.aks?.name), region: target?.name },
     targetInstanceId: inputs.string('target-instance-id', { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, accepted: 'an instance ID: letters, digits, _ . -, at most 63' }),
     seedCount: inputs.int('seed-count', { min: 1, max: 10, default: 1 }) ?? 1,
     seedHosts: inputs.list('seed-hosts', { item: /^[0-9A-Za-z.:-]+$/, accepted: 'IP addresses or host names, comma-separated' }),

@@ -26,6 +26,7 @@ import { analyzeFault, analyzeRestore, type FaultTiming, type Probe, type Restor
 import { Kubectl } from '../../core/kube/kubectl.ts'
 import { acquireLease, readLeaseInputs, runHolder, type HeldLease } from '../../core/kube/lease.ts'
 import { DRILL_PERMISSIONS, requirePermissions, type Permission } from '../../core/kube/permissions.ts'
+import { aksKube } from '../../core/kube/aks-region.ts'
 import type { Report } from '../../core/report.ts'
 import { loadTopology, type Region, type Topology } from '../../core/topology.ts'
 import { formatDuration } from '../../core/wait.ts'
@@ -34,8 +35,18 @@ export async function run(): Promise<void> {
   await runAction('verify-failover', async ({ inputs, report }) => {
     const topoPath = inputs.string('topology')
     const topo = topoPath ? loadTopology(topoPath) : undefined
+    // regions with aks: in the topology: their clusters through ARM + kubelogin, one session each
+    const opened = new Map<string, Kubectl | undefined>()
+    aksCluster = (r) => {
+      if (r === undefined) return undefined
+      if (!opened.has(r)) opened.set(r, aksKube(inputs, topo?.regions[r], { topology: topo }))
+      return opened.get(r)
+    }
     const leaseInputs = readLeaseInputs(inputs)
     const plan = readPlan(inputs, topo)!
+    // the Azure inputs of AKS regions are checked with the others, before anything is probed
+    for (const r of new Set([...plan.regions, plan.fault.region, plan.mesh?.region])) aksCluster(r)
+    inputs.done()
     showPlan(plan, report)
     if (plan.dryRun) {
       report.status = 'planned'
@@ -51,7 +62,7 @@ export async function run(): Promise<void> {
         ? undefined
         : new FaultController(
             { mode: plan.fault.mode, region: plan.fault.region!, kube: plan.fault.kube, command: plan.fault.command, restoreCommand: plan.fault.restoreCommand, chaos: plan.fault.chaos },
-            { saveState: core.saveState, info: core.info, warning: core.warning }
+            { saveState: core.saveState, info: core.info, warning: core.warning, open: () => faultKubectl(plan) }
           )
     // A drill that injects a fault changes traffic: it holds the lock (the Lease in the faulted
     // region's cluster, Cassandra namespace) so it never runs during a promotion or another drill.
@@ -142,10 +153,15 @@ type Locality = { weights: Record<string, number>; from: string }
 
 /** The lock's namespace: Cassandra's (topology cassandra.namespace). */
 const leaseNamespace = (topo: Topology | undefined): string => topo?.cassandra.namespace ?? 'apigee'
-const meshKubectl = (m: NonNullable<FailoverPlan['mesh']>): Kubectl => new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: m.region ? `mesh (region ${m.region})` : 'mesh' })
-const regionKubectl = (r: string, t: Region): Kubectl => new Kubectl({ context: t.kube.context, kubeconfig: t.kube.kubeconfig, label: `region ${r}` })
+/** A region's AKS cluster (regions.<r>.aks) when no context / kubeconfig names another; set by run(). */
+let aksCluster: (region: string | undefined) => Kubectl | undefined = () => undefined
+const given = (t: { context?: string; kubeconfig?: string }): boolean => Boolean(t.context || t.kubeconfig)
+const meshKubectl = (m: NonNullable<FailoverPlan['mesh']>): Kubectl =>
+  (!given(m) && aksCluster(m.region)) || new Kubectl({ context: m.context, kubeconfig: m.kubeconfig, label: m.region ? `mesh (region ${m.region})` : 'mesh' })
+const regionKubectl = (r: string, t: Region): Kubectl => (!given(t.kube) && aksCluster(r)) || new Kubectl({ context: t.kube.context, kubeconfig: t.kube.kubeconfig, label: `region ${r}` })
 /** The fault region's cluster (scale-to-zero, http-chaos: the inputs, else the topology). */
-const faultKubectl = (plan: FailoverPlan): Kubectl => new Kubectl({ context: plan.fault.kube!.context, kubeconfig: plan.fault.kube!.kubeconfig, label: `region ${plan.fault.region}` })
+const faultKubectl = (plan: FailoverPlan): Kubectl =>
+  (!given(plan.fault.kube!) && aksCluster(plan.fault.region)) || new Kubectl({ context: plan.fault.kube!.context, kubeconfig: plan.fault.kube!.kubeconfig, label: `region ${plan.fault.region}` })
 const serviceNamespace = (t: Region): string => t.service.namespace ?? t.kube.namespace ?? 'default'
 
 /**
@@ -223,7 +239,7 @@ async function restoreLeftover(fault: FaultController, report: Report): Promise<
   }
   if (c.leftover === undefined) return false
   core.warning(`deployment ${k.deployment} carries the annotation of an earlier drill (original replicas ${c.leftover}): restoring it first`)
-  const r = await restoreFromAnnotation(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig }), k, { info: core.info, warning: core.warning })
+  const r = await restoreFromAnnotation((!given(k) && aksCluster(fault.spec.region)) || new Kubectl({ context: k.context, kubeconfig: k.kubeconfig }), k, { info: core.info, warning: core.warning })
   report.note(`Restored first: an earlier drill had left deployment \`${k.deployment}\` at ${c.replicas} replica(s); ${r?.action ?? 'nothing to do'}.`)
   report.set('restoredLeftover', { from: c.replicas, to: c.leftover })
   return r !== undefined

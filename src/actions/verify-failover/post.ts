@@ -8,9 +8,11 @@ import { run as exec } from '../../core/exec.ts'
 import { restoreFromAnnotation, type FaultRecord } from '../../core/failover/fault.ts'
 import { deleteOwnedChaos } from '../../core/failover/http-chaos.ts'
 import { Kubectl } from '../../core/kube/kubectl.ts'
+import { aksKube } from '../../core/kube/aks-region.ts'
+import { loadTopology } from '../../core/topology.ts'
 
 export async function runPost(): Promise<void> {
-  await runAction('verify-failover-post', async ({ report }) => {
+  await runAction('verify-failover-post', async ({ inputs, report }) => {
     const raw = core.getState('fault')
     if (!raw) {
       core.info('verify-failover post: no fault was injected; nothing to restore')
@@ -19,9 +21,15 @@ export async function runPost(): Promise<void> {
     }
     const rec = JSON.parse(raw) as FaultRecord
     const restoredByMain = core.getState('restored') === 'true'
+    // the fault region's cluster: its context / kubeconfig, else (regions.<r>.aks) through ARM + kubelogin as in main
+    const cluster = (k: { context?: string; kubeconfig?: string }): Kubectl => {
+      const topoPath = k.context || k.kubeconfig ? undefined : inputs.string('topology')
+      const topo = topoPath ? loadTopology(topoPath) : undefined
+      return aksKube(inputs, topo?.regions[rec.region], { topology: topo }) ?? new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${rec.region}` })
+    }
     if (rec.mode === 'scale-to-zero' && rec.kube) {
       const k = rec.kube
-      const r = await restoreFromAnnotation(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${rec.region}` }), k, { info: core.info, warning: core.warning })
+      const r = await restoreFromAnnotation(cluster(k), k, { info: core.info, warning: core.warning })
       report.note(r ? `post: ${r.action} (main had not).` : `post: deployment \`${k.deployment}\` carries no drill annotation; nothing to restore.`)
       report.output('restored', r ? 'true' : 'false')
       if (!r) report.status = 'unchanged'
@@ -29,7 +37,7 @@ export async function runPost(): Promise<void> {
     }
     if (rec.mode === 'http-chaos' && rec.kube && rec.chaos) {
       const k = rec.kube
-      const r = await deleteOwnedChaos(new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, label: `region ${rec.region}` }), k, rec.chaos.name, rec.chaos.owner, { info: core.info, warning: core.warning })
+      const r = await deleteOwnedChaos(cluster(k), k, rec.chaos.name, rec.chaos.owner, { info: core.info, warning: core.warning })
       report.note(r ? `post: ${r.action} (main had not).` : `post: no httpchaos/${rec.chaos.name} of this run left; nothing to restore.`)
       report.output('restored', r ? 'true' : 'false')
       if (!r) report.status = 'unchanged'

@@ -27,6 +27,8 @@ export interface FaultHooks {
   info: (msg: string) => void
   warning: (msg: string) => void
   kubectl?: string
+  /** Opens the fault region's cluster (AKS: one session for the whole run); default a Kubectl of spec.kube's context / kubeconfig. */
+  open?: () => Kubectl
   /** Who this run is (the HTTPChaos owner); default the run URL of this attempt (lease.ts runHolder). */
   owner?: string
 }
@@ -72,7 +74,7 @@ export class FaultController {
 
   private kubectl(): Kubectl {
     const k = this.spec.kube!
-    return new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, bin: this.hooks.kubectl, label: `region ${this.spec.region}` })
+    return this.hooks.open?.() ?? new Kubectl({ context: k.context, kubeconfig: k.kubeconfig, bin: this.hooks.kubectl, label: `region ${this.spec.region}` })
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -31,7 +31,8 @@ const ISTIO = 'networking.istio.io'
 const CHAOS_MESH = 'chaos-mesh.org'
 
 /** Reading the Cassandra pods and running cqlsh / nodetool in them with the datastore credentials. */
-const cassandraAccess = (n: Names): Permission[] => [p('list', 'pods', n.namespace), p('create', 'pods/exec', n.namespace), p('get', 'secrets', n.namespace, n.credentialsSecret)]
+// kubectl exec reads the pod (GET) before it opens the exec stream: list alone is not enough
+const cassandraAccess = (n: Names): Permission[] => [p('list', 'pods', n.namespace), p('get', 'pods', n.namespace), p('create', 'pods/exec', n.namespace), p('get', 'secrets', n.namespace, n.credentialsSecret)]
 
 /** The one-writer lock (lease.ts): read, create, and renew / take over / release by replace. */
 const leaseLock = (n: Names): Permission[] => ['get', 'create', 'update'].map((v) => p(v, 'leases', n.namespace, undefined, 'coordination.k8s.io'))
@@ -45,7 +46,7 @@ export const ACTION_PERMISSIONS: Record<string, (n: Names, o?: { crd?: boolean; 
   // retiring region's pods (method uninstall: the user's command removes them, nothing is asked there)
   'decommission-dc': (n, o = {}) => ({
     source: [...cassandraAccess(n), ...leaseLock(n)],
-    target: o.uninstall ? [] : [p('list', 'pods', n.namespace), p('create', 'pods/exec', n.namespace)]
+    target: o.uninstall ? [] : [p('list', 'pods', n.namespace), p('get', 'pods', n.namespace), p('create', 'pods/exec', n.namespace)]
   }),
   'configure-seed-host': (n) => ({
     source: [...cassandraAccess(n), p('get', 'secrets', n.caNamespace, n.caSecret), p('get', 'namespaces', undefined, n.namespace)],

@@ -3,24 +3,10 @@
 import { fallback, type InputReader } from '../inputs.ts'
 import { rules } from '../patterns.ts'
 import { fromRegion, type Region, type Topology } from '../topology.ts'
-import { readAzureInputs, type AzureInputs } from '../azure/settings.ts'
 import { Kubectl, type PodInfo, sortPods } from './kubectl.ts'
-import { aksProblems, aksSession } from './aks.ts'
+import { aksKube } from './aks-region.ts'
 import { ActionError } from '../errors.ts'
 
-
-// One reading of the Azure inputs per reader: source and target share them, and a bad input is
-// reported once.
-const azureRead = new WeakMap<InputReader, AzureInputs>()
-function azureInputsOnce(inputs: InputReader, topology: Topology | undefined, at: string): AzureInputs {
-  let a = azureRead.get(inputs)
-  if (!a) {
-    a = readAzureInputs(inputs, topology)
-    azureRead.set(inputs, a)
-    for (const p of aksProblems(a, at)) inputs.fail(p)
-  }
-  return a
-}
 
 /**
  * `<role>-context` and `<role>-kubeconfig` inputs; when both are empty and the region has
@@ -30,15 +16,7 @@ export function readKube(inputs: InputReader, role: string, region: Region | und
   const aks = region?.aks
   const context = inputs.string(`${role}-context`, { pattern: rules.kubeContext.re, accepted: rules.kubeContext.accepted, fallback: fromRegion(region, 'kube.context', aks ? undefined : region?.kube.context) })
   const kubeconfig = inputs.string(`${role}-kubeconfig`, { accepted: 'the path of a kubeconfig file', fallback: fromRegion(region, 'kube.kubeconfig', aks ? undefined : region?.kube.kubeconfig) })
-  if (aks && region && context === undefined && kubeconfig === undefined) {
-    const where = `topology regions.${region.name}.aks`
-    return new Kubectl({
-      bin: o.bin,
-      label: `region ${region.name} (AKS ${aks.name})`,
-      cluster: `/subscriptions/${aks.subscription}/resourceGroups/${aks.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${aks.name}`.toLowerCase(),
-      session: aksSession(aks, azureInputsOnce(inputs, o.topology, where), where)
-    })
-  }
+  if (aks && region && context === undefined && kubeconfig === undefined) return aksKube(inputs, region, o)!
   return new Kubectl({ context, kubeconfig, bin: o.bin, label: region ? `region ${region.name}${context ? ` (context ${context})` : ''}` : context ? `context ${context}` : `${role} cluster` })
 }
 

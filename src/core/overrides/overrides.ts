@@ -103,7 +103,8 @@ export class Overrides {
       return true
     }
     if (this.doc.contents === null) this.doc.contents = this.doc.createNode({}) as never
-    this.doc.setIn(path, value)
+    // a node, not the raw value: read back (getIn keeping scalars) it must be a Scalar like the parsed ones
+    this.doc.setIn(path, this.doc.createNode(value))
     return true
   }
 
