@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runAction, type StepResult } from '../../../sandbox/runner.ts'
-import { argvScanner, ensureBundles, haveSandbox, lockSandbox, secretLeaks, startMiniWorld, visible, type MiniWorld } from './harness.ts'
+import { applyDocumentedRbac, argvScanner, ensureBundles, haveSandbox, lockSandbox, secretLeaks, startMiniWorld, visible, type MiniWorld } from './harness.ts'
 
 const d = haveSandbox() ? describe : describe.skip
 if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
@@ -142,8 +142,13 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
   })
 
   it("refuses a new region that would register as the source's cluster (k8sCluster, 0 changes)", async () => {
-    const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'target-k8s-cluster-name': 'aks-eastus' })
-    failedClearly(r, /overrides-westeurope.yaml: k8sCluster \(name 'aks-eastus', region '\(unset\)'\) equals the k8sCluster of .*overrides-eastus.yaml[\s\S]*fix: .*'target-k8s-cluster-name'/)
+    // AKS: the copy's k8sCluster.region comes from the topology's region key ('target'), so the
+    // clash needs a source registered with that region (the kubeconfig mode leaves it unset)
+    const existing = AKS ? join(w.dir, 'overrides-eastus-region.yaml') : undefined
+    if (existing) writeFileSync(existing, SOURCE_OVERRIDES.replace('  name: aks-eastus\n', '  name: aks-eastus\n  region: target\n'))
+    const r = await seed({ 'target-instance-id': 'hybrid-westeurope', 'target-k8s-cluster-name': 'aks-eastus', ...(existing ? { 'existing-overrides': existing } : {}) })
+    const of = AKS ? "region 'target'\\) equals the k8sCluster of .*overrides-eastus-region.yaml" : "region '\\(unset\\)'\\) equals the k8sCluster of .*overrides-eastus.yaml"
+    failedClearly(r, new RegExp(`overrides-westeurope.yaml: k8sCluster \\(name 'aks-eastus', ${of}[\\s\\S]*fix: .*'target-k8s-cluster-name'`))
     expect(existsSync(west)).toBe(false)
   })
 
@@ -307,6 +312,8 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     // install makes one per region): its node knows no role yet, the first read is refused
     const creds = w.source.get('secrets', 'apigee', 'apigee-datastore-default-creds')!
     w.target.apply({ ...creds, metadata: { name: 'apigee-datastore-default-creds', namespace: 'apigee' } })
+    // AKS: expand-keyspaces run there needs its documented Role there too, as a platform team binds it
+    if (w.arm) applyDocumentedRbac(w.target, 'expand-keyspaces.yaml', w.arm.entra.apps.get(w.arm.clientId)!.objectId)
     const fromTarget = Object.fromEntries(Object.entries(w.kubeInputs('target')).map(([k, v]) => [k.replace(/^target-/, 'source-'), v]))
     const removeSource = () => run('expand-keyspaces', { ...fromTarget, mode: 'remove', 'source-datacenter': TGT, 'target-datacenter': SRC })
     failedClearly(await removeSource(), /Bad credentials[\s\S]*its system_auth was never rebuilt/)
