@@ -1,6 +1,8 @@
 // decommission-dc killed mid-decommission, then run again as a new run, on real Cassandra through
 // the bundle. dc-45 (1 node, stays) and dc-46 (2 nodes, retired) behind two Kubernetes API doubles
-// the real kubectl talks to; `app` replicated to both DCs, its rows written, then taken away from
+// the real kubectl talks to as AKS clusters with Entra ID (kubeconfig through ARM, the real
+// kubelogin, tokens of a minute), the identity holding exactly the Roles of docs/rbac
+// (expand-keyspaces.yaml where the Lease lives, decommission-dc.yaml in the retired region); `app` replicated to both DCs, its rows written, then taken away from
 // dc-46 (replicate-away done). The action is SIGKILLed with its process tree, as a cancelled
 // runner's job is, while its first `nodetool decommission` runs: the world says when (the leaving
 // node's own log, then the survivors' ring), not the action's output. The new run is refused while
@@ -9,7 +11,7 @@
 // Run under the sandbox lock (taken by the test): the Cassandra addresses are fixed.
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { runAction, startStep, type StepResult } from '../../../sandbox/runner.ts'
-import { ensureBundles, haveSandbox, lockSandbox, regionInputs, startMiniWorld, visible, type MiniWorld } from '../expand-keyspaces/harness.ts'
+import { ensureBundles, haveSandbox, lockSandbox, startMiniWorld, visible, type MiniWorld } from '../expand-keyspaces/harness.ts'
 
 const d = haveSandbox() ? describe : describe.skip
 if (!haveSandbox()) it('sandbox tools are installed (npm run setup)', () => expect(haveSandbox()).toBe(true))
@@ -44,7 +46,7 @@ d('decommission-dc killed mid-decommission, then a new run', () => {
   let release: () => void
   const src = `${SRC}-0`
 
-  const inputs = (): Record<string, string> => ({ 'source-datacenter': SRC, 'target-datacenter': TGT, ...regionInputs(w), 'poll-interval': '1s', 'lease-duration': '15s', timeout: '10m' })
+  const inputs = (): Record<string, string> => ({ 'source-datacenter': SRC, 'target-datacenter': TGT, ...w.kubeInputs('source'), ...w.kubeInputs('target'), 'poll-interval': '1s', 'lease-duration': '15s', timeout: '10m' })
   const runEnv = (id: string): Record<string, string> => ({ ...w.env, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'example/platform', GITHUB_RUN_ID: id, GITHUB_RUN_ATTEMPT: '1' })
   /** The survivors' ring as `nodetool status` prints it: address -> state (UN, UL, ...). */
   const ring = async (): Promise<Record<string, string>> => {
@@ -57,7 +59,7 @@ d('decommission-dc killed mid-decommission, then a new run', () => {
   beforeAll(async () => {
     ensureBundles(['decommission-dc'])
     release = await lockSandbox()
-    w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 1 })
+    w = await startMiniWorld({ sourceDc: SRC, targetDc: TGT, sourceNodes: 1, aks: true, rbac: { source: ['expand-keyspaces.yaml'], target: ['decommission-dc.yaml'] } })
     const seeds = [w.cluster.dcSpecs(SRC, 1)[0].address]
     const specs = [0, 1].map((i) => w.cluster.dcSpecs(TGT, 1, { first: i, seeds })[0])
     w.cluster.start(specs)
@@ -134,6 +136,16 @@ d('decommission-dc killed mid-decommission, then a new run', () => {
     // the world: no node of dc-46 in the ring, the rows as before at LOCAL_ONE in dc-45
     expect(Object.keys(await ring())).toEqual([w.cluster.dcSpecs(SRC, 1)[0].address])
     expect({ count: await count(), sample: await sample() }).toEqual(before)
+
+    // every request either cluster saw came from the identity with an Entra token its Roles allowed
+    const seen = [...w.source.accessLog, ...w.target.accessLog]
+    expect(seen.length).toBeGreaterThan(20)
+    expect([...new Set(seen.map((e) => e.credential?.kind))]).toEqual(['entra'])
+    // denied: nothing but kubectl's own check after a NotFound (the Lease not there yet), a GET of the
+    // namespace the Roles need not grant (kubectl reports the NotFound either way)
+    const denied = (log: typeof seen): string[] =>
+      log.flatMap((e, i) => (e.status === 401 || (e.status === 403 && !(e.method === 'GET' && e.path === '/api/v1/namespaces/apigee' && log[i - 1]?.status === 404)) ? [`${e.status} ${e.method} ${e.path}`] : []))
+    expect([...denied(w.source.accessLog), ...denied(w.target.accessLog)]).toEqual([])
 
     // and a third run finds nothing to do
     const again = await runAction('decommission-dc', inputs(), { env: runEnv('503') })

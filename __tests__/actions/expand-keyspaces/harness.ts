@@ -109,7 +109,10 @@ function makeCa(dir: string, name: string): { crt: string; key: string } {
   return { crt: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') }
 }
 
-export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string; aks?: boolean; thirdDc?: string }): Promise<MiniWorld> {
+/** AKS mode: the docs/rbac files bound to the identity in each region (default: the seed/expand chain's). */
+const CHAIN_RBAC = { source: ['expand-keyspaces.yaml', 'configure-seed-host-source.yaml'], target: ['configure-seed-host-target.yaml'] }
+
+export async function startMiniWorld(o: { sourceDc: string; targetDc: string; sourceNodes: number; racks?: string[]; runDir?: string; aks?: boolean; rbac?: { source: string[]; target: string[] }; thirdDc?: string }): Promise<MiniWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'mr-h-world-'))
   // AKS mode: the clusters accept only Entra tokens (and enforce RBAC); the actions reach them through ARM.
   const arm = o.aks ? await startArmDouble({ tlsDir: join(dir, 'arm-tls'), tokenLifetimeSec: 60 }) : undefined
@@ -120,7 +123,8 @@ export async function startMiniWorld(o: { sourceDc: string; targetDc: string; so
   let topology = ''
   if (arm) {
     const objectId = arm.entra.apps.get(arm.clientId)!.objectId
-    for (const [k, files] of [[source, ['expand-keyspaces.yaml', 'configure-seed-host-source.yaml']], [target, ['configure-seed-host-target.yaml']]] as const) {
+    const rbac = o.rbac ?? CHAIN_RBAC
+    for (const [k, files] of [[source, rbac.source], [target, rbac.target]] as const) {
       arm.addManagedCluster({ subscription: AKS_SUB, resourceGroup: 'rg-mr', name: k.name, server: k.url, ca: k.ca })
       for (const f of files) applyDocumentedRbac(k, f, objectId)
     }
