@@ -261,13 +261,20 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
   })
 
   it(`adds ${TGT} to every NTS keyspace in one session, LocalStrategy and SimpleStrategy untouched`, async () => {
+    const from = w.source.accessLog.length
     const r = await expand({})
     expect(r.code).toBe(0)
     expect(r.outputs.altered).toBe('5')
-    // three execs: read, all five ALTERs (cqlsh's driver; cqlsh -f the fallback), verify
-    expect(r.stdout.split('--credentials "$d/credentials" -f').length - 1).toBe(3)
+    // two execs: the read; all five ALTERs, one agreement wait and the re-read (cqlsh's driver;
+    // cqlsh -f the fallback). No nodetool describecluster after the ALTERs: the driver saw agreement
+    expect(r.stdout.split('--credentials "$d/credentials" -f').length - 1).toBe(2)
     expect(r.stdout.split('cat > "$d/apply.py"').length - 1).toBe(1)
     expect(r.stdout).toMatch(/applied 5 ALTER KEYSPACE statement\(s\) in one session of cqlsh's driver \(no agreement wait per statement\)/)
+    expect(r.stdout).toMatch(/schema agreement: one version on the coordinator and every peer it lists/)
+    const execs = w.source.accessLog.slice(from).filter((e) => e.subresource === 'exec').map((e) => decodeURIComponent(e.query.replace(/\+/g, ' ')))
+    expect(execs.filter((q) => q.includes('describecluster')).length).toBe(1) // the gate, before the ALTERs
+    // and the world agrees: every node's own describecluster lists one schema version
+    for (const n of w.cluster.nodes()) expect([n.name, (await w.cluster.nodetool(n.name, ['describecluster'])).stdout.match(/^\s+[0-9a-f-]{36}: \[/gm)?.length]).toEqual([n.name, 1])
     expect(r.stdout).toMatch(/::warning::keyspace 'legacy' uses SimpleStrategy/)
     const after = await replication()
     for (const ks of ['system_auth', 'system_distributed', 'system_traces', 'cache_org_hybrid', 'Mixed_Case']) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kubectl } from '../../../src/core/kube/kubectl.ts'
 import { CqlError, Cqlsh, cqlIdent, cqlString, parseJsonRows, statementErrors } from '../../../src/core/cassandra/cqlsh.ts'
-import { FALLBACK_MARK } from '../../../src/core/cassandra/cql-driver.ts'
+import { FALLBACK_MARK, agreementLine, parseAgreement } from '../../../src/core/cassandra/cql-driver.ts'
 import { resultBlocks } from '../../../src/core/cassandra/spot-check-plan.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'cqlsh-test-'))
@@ -83,6 +83,13 @@ class Session:
         self.log.flush()
         if q.startswith('BAD'):
             raise InvalidRequest('Error from server: code=2200 [Invalid query] message="bad one"')
+        if q.startswith('SELECT schema_version FROM system.local'):
+            return [('v2',)]
+        if q.startswith('SELECT schema_version FROM system.peers'):
+            # the peers' versions, one list per read (the last repeats), from peers.json
+            seq = json.load(open(${JSON.stringify(join(dir, 'peers.json'))}))
+            self.peer_reads = getattr(self, 'peer_reads', 0) + 1
+            return [(v,) for v in seq[min(self.peer_reads, len(seq)) - 1]]
         if q.startswith('SELECT JSON'):
             # one row per word after FROM x WHERE: its text as Cassandra's JSON
             return [(json.dumps({'mr_t': i, 'k': w}),) for i, w in enumerate(q.split('WHERE', 1)[1].split())]
@@ -138,6 +145,24 @@ class Cluster:
     expect(log.filter((l) => l.execute).map((l) => l.cl)).toEqual([10, 10, 10, 10, 10])
     // five statements at 10/s: the fifth starts 0.4 s after the first
     expect(took).toBeGreaterThanOrEqual(400)
+  })
+
+  it('waits once for schema agreement where the statements say so (system.local and system.peers on the coordinator), then runs the rest', async () => {
+    writeFileSync(driverLog, '')
+    // a peer with the old version for two reads, one that has not reported any (null), then agreement
+    writeFileSync(join(dir, 'peers.json'), JSON.stringify([['v1', 'v2', null], ['v1', 'v2', null], ['v2', 'v2', null]]))
+    const r = await plain.session('pod-0', ['ALTER KEYSPACE "a" WITH x', agreementLine(5), 'SELECT JSON k FROM t WHERE a'], { driver: true })
+    expect(parseAgreement(r.result.stdout)).toEqual({ agreed: true, versions: ['v2'] })
+    expect(parseJsonRows(r.result.stdout)).toEqual([{ mr_t: 0, k: 'a' }])
+    const log = readFileSync(driverLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.execute).map((l) => l.execute.split(' FROM ')[1] ?? l.execute)
+    expect(log).toEqual(['ALTER KEYSPACE "a" WITH x', ...Array(3).fill(["system.local WHERE key = 'local'", 'system.peers']).flat(), 't WHERE a'])
+    // never agreeing: it gives up after the time given, saying which versions it saw; no error
+    writeFileSync(join(dir, 'peers.json'), JSON.stringify([['v1', 'v2']]))
+    const t = Date.now()
+    const stuck = await plain.session('pod-0', ['ALTER KEYSPACE "a" WITH x', agreementLine(1)], { driver: true })
+    expect(Date.now() - t).toBeGreaterThanOrEqual(1000)
+    expect(parseAgreement(stuck.result.stdout)).toEqual({ agreed: false, versions: ['v1', 'v2'] })
+    expect(stuck.errors).toEqual([])
   })
 
   it('host and port: $CQLSH_HOST/$CQLSH_PORT when cqlsh gets none in argv, as cqlsh does', async () => {

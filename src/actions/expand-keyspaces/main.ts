@@ -19,7 +19,8 @@ import { redact } from '../../core/secrets.ts'
 import { formatDuration, pollUntil } from '../../core/wait.ts'
 import { cassandraPods, readyPod } from '../../core/kube/region.ts'
 import { ACTION_PERMISSIONS, DEFAULT_NAMES, requirePermissions } from '../../core/kube/permissions.ts'
-import { Cqlsh, isAuthFailure } from '../../core/cassandra/cqlsh.ts'
+import { Cqlsh, isAuthFailure, parseJsonRows } from '../../core/cassandra/cqlsh.ts'
+import { agreementLine, parseAgreement } from '../../core/cassandra/cql-driver.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods } from '../../core/cassandra/nodetool.ts'
 import { checkGates, datacenters, failedGates, liveNodes } from '../../core/cassandra/gates.ts'
 import { dataProblems, quorumProblems, remainingDcs, type DcCounts } from '../../core/cassandra/remove-safety.ts'
@@ -142,17 +143,37 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
 
   lease?.check()
   // 5. Apply all ALTERs in one exec and one session, in plan order (system_auth last in mode
-  //    remove), on one coordinator; then wait once for schema agreement.
+  //    remove), on one coordinator; wait once for schema agreement and re-read the keyspaces in
+  //    that same session (the coordinator has the ALTERs at once).
   const started = Date.now()
-  const statements = changes.map((i) => i.statement!)
-  const timeoutMs = Math.max(120000, changes.length * 5000)
-  const { via } = await cqlsh.session(pod, statements, { timeoutMs, driver: cfg.client === 'driver' })
+  const waitS = Math.min(30, cfg.schemaTimeoutMs / 1000)
+  const statements = [...changes.map((i) => i.statement!), agreementLine(waitS), KEYSPACES_QUERY]
+  const timeoutMs = Math.max(120000, changes.length * 5000) + waitS * 1000
+  const { via, result } = await cqlsh.session(pod, statements, { timeoutMs, driver: cfg.client === 'driver' })
   const how = via === 'driver' ? "in one session of cqlsh's driver (no agreement wait per statement)" : 'in one cqlsh session'
   if (cfg.client === 'driver' && via !== 'driver') core.info("cqlsh's Python driver could not be used in the pod (or SSL is on): ran cqlsh -f instead")
   core.info(`applied ${changes.length} ALTER KEYSPACE statement(s) ${how} in ${formatDuration(Date.now() - started)}`)
-  // The coordinator that ran the ALTERs is re-read while the others agree (at once: it has them).
-  const reread = cqlsh.selectJson<KeyspaceRow>(pod, KEYSPACES_QUERY)
-  reread.catch(() => undefined) // awaited below; an agreement timeout must not leave it unhandled
+  const seen = parseAgreement(result.stdout)
+  if (seen?.agreed) core.info("schema agreement: one version on the coordinator and every peer it lists (system.local, system.peers), read in the same session")
+  else await nodetoolAgreement(cfg, nodetool, pod, ring, seen ? `the driver saw versions ${JSON.stringify(seen.versions)} after ${waitS}s` : undefined)
+
+  // 6. Verify.
+  const after = toKeyspaces(parseJsonRows<KeyspaceRow>(result.stdout))
+  const problems = verifyPlan(plan, after)
+  if (problems.length) throw new ActionError(`verification after ALTER failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 're-run the action; if it persists, read the Cassandra logs of the pod')
+  report.output('altered', changes.length)
+  report.note(
+    `${changes.length} keyspace(s) altered ${how}; schema agreed; verified.` +
+      (cfg.mode === 'add' ? ` Next: rebuild the new datacenter '${cfg.targetDc}' from '${cfg.sourceDc}' (rebuild-dc); Cassandra also recommends a full repair after raising RF.` : '')
+  )
+}
+
+/**
+ * Schema agreement as nodetool describecluster reports it (one version, no unreachable node of the
+ * ring), polled: when the statements ran through cqlsh -f, or the driver's wait saw no agreement.
+ */
+async function nodetoolAgreement(cfg: ExpandConfig, nodetool: Nodetool, pod: string, ring: RingNode[], driverSaw?: string): Promise<void> {
+  if (driverSaw) core.info(`${driverSaw}: asking nodetool describecluster`)
   let last: ClusterDescription | undefined
   await pollUntil(
     async () => {
@@ -169,16 +190,6 @@ async function expand(cfg: ExpandConfig, report: Report, { pod, podAddress, node
     }
   )
   core.info('schema agreement: one version on every node')
-
-  // 6. Verify.
-  const after = toKeyspaces(await reread)
-  const problems = verifyPlan(plan, after)
-  if (problems.length) throw new ActionError(`verification after ALTER failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 're-run the action; if it persists, read the Cassandra logs of the pod')
-  report.output('altered', changes.length)
-  report.note(
-    `${changes.length} keyspace(s) altered ${how}; schema agreed; verified.` +
-      (cfg.mode === 'add' ? ` Next: rebuild the new datacenter '${cfg.targetDc}' from '${cfg.sourceDc}' (rebuild-dc); Cassandra also recommends a full repair after raising RF.` : '')
-  )
 }
 
 /**

@@ -5,8 +5,10 @@
 // gossip (rounds of 1 s). On the sandbox that is ~0.6 s per ALTER against ~0.06 s for the ALTER
 // itself. Here the driver session turns that wait off (max_schema_agreement_wait=0, no metadata
 // refresh) and pins every statement to the one coordinator cqlsh would use, so the statements are
-// applied in order on one node and need no agreement between them; the caller waits for agreement
-// once, afterwards (nodetool describecluster).
+// applied in order on one node and need no agreement between them. A line `-- mr:agreement S`
+// waits up to S seconds, once, for agreement as the driver checks it (the coordinator's
+// system.local and system.peers show one schema version) and prints AGREEMENT_MARK with the
+// versions seen; cqlsh -f reads the line as a comment, so the caller then asks nodetool.
 //
 // The driver is the one cqlsh runs on: the interpreter of cqlsh's `#!` line (pip's console script)
 // or python3 with Apache's lib/cassandra-driver-internal-only-*.zip next to bin/cqlsh; TLS is set
@@ -22,6 +24,8 @@
 /** Markers on stdout saying which path ran. */
 export const DRIVER_MARK = '@@mr-cql driver'
 export const FALLBACK_MARK = '@@mr-cql cqlsh'
+/** `${AGREEMENT_MARK} agreed|disagreed <versions as JSON>` after a `-- mr:agreement S` line. */
+export const AGREEMENT_MARK = '@@mr-cql agreement'
 
 // Connection settings in cqlsh's order of precedence: cqlshrc [connection], then $CQLSH_HOST /
 // $CQLSH_PORT, then the positional host/port and options of cqlsh's argv (passed through).
@@ -37,7 +41,7 @@ try:
 except Exception as e:
     print('no driver: %s' % e, file=sys.stderr)
     sys.exit(3)
-import logging, time
+import json, logging, time
 logging.basicConfig(level=logging.ERROR)
 rc = configparser.ConfigParser(interpolation=None)
 rcpath = os.path.expanduser('~/.cassandra/cqlshrc')
@@ -84,6 +88,16 @@ except Exception as e:
     sys.exit(1)
 session.default_timeout = request_timeout
 print('${DRIVER_MARK}', flush=True)
+def agreement(limit):
+    # as the driver's own wait: the coordinator's version and its peers' (a peer down keeps a stale one)
+    end = time.monotonic() + limit
+    while True:
+        versions = set(str(r[0]) for r in session.execute("SELECT schema_version FROM system.local WHERE key = 'local'"))
+        versions |= set(str(r[0]) for r in session.execute('SELECT schema_version FROM system.peers') if r[0] is not None)
+        if len(versions) == 1 or time.monotonic() >= end:
+            print('${AGREEMENT_MARK} %s %s' % ('agreed' if len(versions) == 1 else 'disagreed', json.dumps(sorted(versions))), flush=True)
+            return
+        time.sleep(0.1)
 failed = 0
 rate = float(os.environ.get('MR_CQL_RATE') or 0)
 started, count = time.monotonic(), 0
@@ -94,6 +108,10 @@ with open(path) as f:
             continue
         words = statement.split()
         try:
+            if words[0].startswith('--'):
+                if len(words) == 3 and words[1] == 'mr:agreement':
+                    agreement(float(words[2]))
+                continue
             if words[0].upper() == 'CONSISTENCY' and len(words) == 2:
                 session.default_consistency_level = ConsistencyLevel.name_to_value[words[1].upper()]
                 continue
@@ -129,4 +147,15 @@ export function driverLines(bin: string, credArg: string, ratePerS?: number): st
     `if [ "$rc" = 3 ]; then echo '${FALLBACK_MARK}'; ${bin} ${credArg}-f "$d/in.cql" "$@"; exit $?; fi`,
     'exit $rc'
   ]
+}
+
+/** The line that makes the driver wait up to `seconds` for schema agreement (a comment to cqlsh -f). */
+export function agreementLine(seconds: number): string {
+  return `-- mr:agreement ${Math.max(1, Math.round(seconds))}`
+}
+
+/** What the driver saw after an agreementLine; undefined when it did not run (cqlsh -f). */
+export function parseAgreement(stdout: string): { agreed: boolean; versions: string[] } | undefined {
+  const m = new RegExp(`^${AGREEMENT_MARK} (agreed|disagreed) (\\[.*\\])$`, 'm').exec(stdout)
+  return m ? { agreed: m[1] === 'agreed', versions: JSON.parse(m[2]) as string[] } : undefined
 }
