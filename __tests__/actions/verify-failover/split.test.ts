@@ -2,7 +2,7 @@
 // double against the sandbox's Envoy ingress gateway (Istio DestinationRule distribute weights).
 import { defaultAlternatives, requiredNFixed } from '../../../src/core/failover/stats.ts'
 import { runAction, startStep } from '../../../sandbox/runner.ts'
-import { readReport, requireBundle, startDrill, type Drill } from './world.ts'
+import { readReport, requireBundle, startDrill, writeTopology, type Drill } from './world.ts'
 
 beforeAll(() => requireBundle())
 
@@ -38,6 +38,19 @@ describe('verify-failover split check', () => {
     expect(step.outputs.verdict).toBe('fail')
     expect(step.stdout).toMatch(/westeurope: the evidence favours a share of 20\.0% over the expected 10\.0%/)
     expect(Number(step.outputs['split-n'])).toBeLessThan(301)
+  })
+
+  test('a region not drained: Envoy still sends it 10%, so the drained split eastus=100, westeurope=0 fails', async () => {
+    // decommission-region's drain stage relies on this: "drained" is measured, and one response
+    // from the region is enough to fail it (P(90 clean responses at a 10% leak) < 1e-4)
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 1 }, westeurope: { weight: 10, replicas: 1 } } })
+    const step = await runAction('verify-failover', { weights: 'eastus=100, westeurope=0', 'ingress-url': drill.world.url, classify: drill.classify, 'probe-interval': '1ms' }, { env: drill.env })
+    expect(step.code).toBe(1)
+    expect({ split: step.outputs['split-verdict'], verdict: step.outputs.verdict }).toEqual({ split: 'fail', verdict: 'fail' })
+    expect(step.stdout).toMatch(/a response came from westeurope, whose expected share is 0/)
+    // the world agrees: Envoy answered every probe, and westeurope's replica served some of them
+    expect(await drill.world.requests()).toBe(Number(step.outputs['split-n']))
+    expect(drill.world.replicas.get('westeurope')!.reduce((n, r) => n + r.served, 0)).toBeGreaterThan(0)
   })
 
   test('three regions 50/30/20 pass (json, body and header rules); a fixed-N run uses chi-square at its N', async () => {
@@ -97,14 +110,24 @@ describe('verify-failover refuses bad inputs before any change', () => {
     ['fault too short for K', { 'fault-duration': '100ms', consecutive: '10' }, /input 'fault-duration': 100ms is too short to see 10 consecutive/],
     ['a deployment that does not exist', { deployment: 'nosuch' }, /deployment nosuch not found in namespace apigee/]
   ]
+  // typos in weights, with the ingress from the topology: one error, naming weights (not also a
+  // false "ingress-url is required" because the regions could not be read)
+  const typos: Array<[string, Record<string, string>, RegExp]> = [
+    ['a weights typo (9/1 for 90/10), ingress from the topology', { weights: 'eastus=9, westeurope=1' }, /input 'weights': weights sum to 10, not 100/],
+    ['weights with percent signs, ingress from the topology', { weights: 'eastus=90%, westeurope=10%' }, /input 'weights': .*eastus/]
+  ]
+  cases.push(...typos.map(([name, change, message]): [string, Record<string, string>, RegExp] => [name, { ...change, 'ingress-url': '', topology: '@topology' }, message]))
 
   test.each(cases)('%s', async (_name, change, message) => {
     const inputs = { ...base(), ...change }
+    if (inputs.topology === '@topology') inputs.topology = writeTopology(drill)
     const before = await drill.world.requests()
     const main = await startStep('verify-failover', 'main', inputs, { env: drill.env }).done
     expect(main.code).toBe(1)
     expect(main.stdout).toMatch(message)
-    expect(main.stdout).toMatch(/fix: /)
+    // one error per mistake
+    expect(main.stdout.match(/^::error/gm)).toHaveLength(1)
+    expect(main.stdout.match(/fix: /g)).toHaveLength(1)
     // Nothing probed, nothing changed.
     expect(await drill.world.requests()).toBe(before)
     expect(drill.replicas('eastus')).toEqual({ spec: 2, annotation: undefined, running: 2 })
