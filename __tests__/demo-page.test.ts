@@ -11,7 +11,9 @@ import { pathToFileURL } from 'node:url'
 import { ROOT } from '../sandbox/runner.ts'
 import { MERMAID_FILE, renderHtml, writeHtmlPage } from '../scripts/demo/markdown.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+// Debian's chromium (npm run setup); GitHub's hosted Ubuntu runners ship Google Chrome, the same
+// engine with the same headless switches; MR_CHROMIUM names another build
+const CHROMIUM = [process.env.MR_CHROMIUM ?? '', '/usr/bin/chromium', '/usr/bin/google-chrome'].find((p) => p !== '' && existsSync(p)) ?? '/usr/bin/chromium'
 const have = existsSync(CHROMIUM)
 const d = have ? describe : describe.skip
 if (!have) it('chromium is installed (npm run setup: scripts/setup.d/chromium.sh)', () => expect(have).toBe(true))
