@@ -310,7 +310,15 @@ d(`configure-seed-host -> install -> expand-keyspaces -> finalize on real Cassan
     expect(again.outputs.altered).toBe('4')
   })
 
-  it('mode remove refuses before any change: a misspelled DC, swapped DCs, and removing the only DC that holds the data', async () => {
+  it('mode remove refuses before any change: a misspelled DC, swapped DCs, a DC left too small for its RF, and removing the only DC that holds the data', async () => {
+    // a keyspace the remaining DC could not serve at LOCAL_QUORUM alone: RF 5 in a DC of 2 live nodes
+    await w.cluster.cql(`${SRC}-0`, [`CREATE KEYSPACE ks_quorum WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 5, '${TGT}': 1}`])
+    const withQuorum = await replication()
+    const small = await expand({ mode: 'remove' })
+    failedClearly(small, new RegExp(`keyspace 'ks_quorum' would be left with '${SRC}' \\(RF 5\\) alone answering for it, but '${SRC}' has 2 live node\\(s\\): LOCAL_QUORUM needs 3`))
+    expect(visible(small.stdout).match(/::error::/g)).toHaveLength(1)
+    expect(await replication()).toEqual(withQuorum)
+    await w.cluster.cql(`${SRC}-0`, ['DROP KEYSPACE ks_quorum'])
     const before = await replication()
     failedClearly(await expand({ mode: 'remove', 'target-datacenter': 'dc-33' }), /datacenter 'dc-33' is neither in the ring nor in any keyspace's replication[\s\S]*check input 'target-datacenter'/)
     // run from the source region's pod: the datacenter it would remove is its own
