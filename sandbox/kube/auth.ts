@@ -25,7 +25,7 @@ export function authenticate(req: IncomingMessage, staticToken: string, entra: E
   const v = verifyRs256(token, entra.jwks())
   if ('error' in v) return { error: `invalid bearer token: ${v.error}` }
   const p = v.payload
-  const now = Math.floor(Date.now() / 1000)
+  const now = Math.floor(Date.now() / 1000) + (entra.clockSkewS ?? 0)
   if (p.iss !== entra.issuer) return { error: `invalid bearer token: issuer ${String(p.iss)} is not ${entra.issuer}` }
   const aud = Array.isArray(p.aud) ? (p.aud as unknown[]).map(String) : [String(p.aud)]
   if (!aud.includes(entra.audience)) return { error: `invalid bearer token: audience ${aud.join(',')} is not ${entra.audience}` }

@@ -214,6 +214,8 @@ export interface EntraTokenReview {
   audience: string
   /** the tenant's signing keys (its JWKS) */
   jwks: () => { keys: JsonWebKey[] }
+  /** seconds the API server's clock runs ahead of the runner's (a skewed clock: tokens look expired) */
+  clockSkewS?: number
 }
 
 /** One context of a kubeconfig file. */

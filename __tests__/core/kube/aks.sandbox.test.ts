@@ -139,6 +139,24 @@ d('AKS mode: ARM kubeconfig, real kubelogin, Entra tokens, RBAC', () => {
     }
   }, 60_000)
 
+  it('an expired token (the API server\'s clock two hours ahead) fails the same way, naming the clock, with nothing changed', async () => {
+    const skewed = await startKubeCluster({ name: 'aks-skewed', tlsDir: mkdtempSync(join(tmpdir(), 'aks-tls-')), entra: { issuer: arm.entra.issuer, audience: AKS_SERVER_APP_ID, jwks: () => arm.entra.jwks(), clockSkewS: 7200 } })
+    try {
+      arm.addManagedCluster({ subscription: SUB, resourceGroup: 'rg-east', name: 'aks-skewed', server: skewed.url, ca: skewed.ca })
+      const k = kubectlFor('aks-skewed')
+      const err = await k.run(['get', 'pods'], 'apigee').then(
+        () => undefined,
+        (e: Error & { hint?: string }) => e
+      )
+      expect(err?.message).toMatch(/refused the Entra ID token kubelogin presented \(401 Unauthorized: expired/)
+      expect(err?.hint).toMatch(/an expired one means the runner's clock is off/)
+      expect([...new Set(skewed.accessLog.map((e) => e.authError))]).toEqual(['invalid bearer token: token is expired'])
+      expect(skewed.accessLog.filter((e) => !['get', 'list', 'watch', ''].includes(e.verb))).toEqual([])
+    } finally {
+      await skewed.close()
+    }
+  }, 60_000)
+
   it('a wrong cluster name fails naming the topology field and the fix, before any Kubernetes request', async () => {
     kube.accessLog.length = 0
     const k = kubectlFor('aks-nope')
