@@ -132,6 +132,35 @@ describe('verify-failover drills', () => {
     expect(step.post?.code).toBe(0)
   })
 
+  test('the Lease is renewed while a drill outlasts lease-duration: a second drill then is refused naming the first; once it ends the second runs', async () => {
+    drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } } })
+    const lease = (): { holderIdentity?: string; acquireTime?: string; renewTime?: string; leaseDurationSeconds?: number } | undefined =>
+      (drill.clusters.eastus.get('leases', NS, 'mr-actions-lock') as { spec?: Record<string, never> } | undefined)?.spec
+    const inputs = (duration: string): Record<string, string> => ({ topology: writeTopology(drill), weights: 'eastus=90, westeurope=10', 'fault-mode': 'scale-to-zero', 'fault-region': 'eastus', 'fault-duration': duration, 'probe-interval': `${INTERVAL}ms`, 'lease-duration': '15s' })
+    const first = runAction('verify-failover', inputs('40s'), { env: { ...drill.env, ...RUN_ENV } })
+    const firstUrl = RUN_URL
+    const t0 = Date.now()
+    while (lease()?.holderIdentity !== firstUrl && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 100))
+    const taken = lease()!
+    expect(taken).toMatchObject({ holderIdentity: firstUrl, leaseDurationSeconds: 15 })
+    // past the Lease's first expiry (acquire + 15 s) the first drill still holds it, renewed
+    await new Promise((r) => setTimeout(r, Date.parse(taken.acquireTime!) + 22_000 - Date.now()))
+    const renewed = lease()!
+    expect(renewed.holderIdentity).toBe(firstUrl)
+    expect(Date.parse(renewed.renewTime!) - Date.parse(taken.acquireTime!)).toBeGreaterThan(15_000)
+    const second = { ...drill.env, ...RUN_ENV, GITHUB_RUN_ID: '2' }
+    const refused = await runAction('verify-failover', inputs('2s'), { env: second })
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toContain(`::error::Lease ${NS}/mr-actions-lock on region eastus is held by ${firstUrl} (it expires at `)
+    // the first drill's fault untouched by the refused one: eastus still at 0, its annotation kept
+    expect(drill.replicas('eastus')).toMatchObject({ spec: 0, annotation: '2' })
+    expectOk(await first)
+    expect(lease()?.holderIdentity).toBeUndefined()
+    expect(drill.replicas('eastus')).toEqual({ spec: 2, annotation: undefined, running: 2 })
+    // the lock is free: the second drill runs
+    expectOk(await runAction('verify-failover', inputs('2s'), { env: second }))
+  }, 180_000)
+
   test('http-chaos: the HTTPChaos carries this run as owner and its expiry; Envoy ejects the eastus pods, failover within 2 intervals of its ejections; nothing left after the step', async () => {
     drill = await startDrill({ regions: { eastus: { weight: 90, replicas: 2 }, westeurope: { weight: 10, replicas: 2 } }, outlierDetection: OUTLIER })
     const seen = watchChaos(drill)
