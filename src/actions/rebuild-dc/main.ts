@@ -24,7 +24,7 @@ import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods, type DatastoreCredentials } from '../../core/cassandra/nodetool.ts'
 import type { RingNode } from '../../core/cassandra/status.ts'
 import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, type TargetNode } from '../../core/cassandra/rebuild-plan.ts'
-import { inspectNode, type NodeResult, probe, readCoverage, readRings, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
+import { inspectNode, type NodeResult, probe, readCoverage, readRings, readStreamedRanges, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
 import { rebuildByOperator } from '../../core/cassandra/rebuild-crd.ts'
 import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
 import { compareLoad, loadSummary, readKeyspaces, rebuildScope } from '../../core/cassandra/rebuild-verify.ts'
@@ -63,11 +63,13 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   // A dry run of a whole promotion reaches this stage before its install has run: say what the
   // real run will do then (it finds the nodes in the ring).
   if (cfg.dryRun && (await kube.getPods(cfg.namespace, cfg.selector)).length === 0) return planBeforeInstall(cfg, report, t0)
+  // the source side (another cluster: its pods are the source DC's) is read while the target's ring is
+  const early = cfg.sameCluster ? undefined : sourceEarly(cfg)
   const [pods, creds] = await Promise.all([cassandraPods(kube, cfg.namespace, cfg.selector), credentials(cfg, kube)])
   const ready = [readyPod(pods, kube)]
   const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
   const nodetool = new Nodetool(where, creds.jmx)
-  const cql = new Cqlsh(where, creds.ddl, { requestTimeoutS: 120 })
+  const cql = new Cqlsh(where, creds.ddl, CQL_OPTIONS)
   const ring = await nodetool.status(ready[0].name)
   const targets = targetNodes(ring, pods.map((p) => ({ name: p.name, ready: p.ready, address: podAddress(p) })), cfg.targetDc)
 
@@ -78,12 +80,15 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   // Each new node's job state and netstats (a nodetool JVM per node) are read while the schema is:
   // both only read, and the plan needs them together.
   const probes = new Map(cfg.method === 'crd' || gateErrors.length ? [] : targets.map((n) => [n.pod, probe({ nodetool, stateDir: cfg.stateDir }, n)] as const))
-  for (const p of probes.values()) p.catch(() => undefined) // awaited by the plan; a gate may fail first
+  // so is what each node records as streamed (a cqlsh in its pod), which the plan consults for a
+  // node it would start: read now, not after the probes
+  const streamed = new Map(probes.size ? targets.map((n) => [n.pod, readStreamedRanges(cql, n.pod)] as const) : [])
+  for (const p of [...probes.values(), ...streamed.values()]) p.catch(() => undefined) // awaited by the plan; a gate may fail first
   // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
   // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
-  const source = await sourceSide(cfg, ring, nodetool, cql)
+  const source = await sourceSide(cfg, ring, nodetool, cql, early)
   const schemaPod = source ?? { cql, pod: firstTarget }
-  const keyspaces = await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg).catch((e: unknown) => {
+  const keyspaces = await readKeyspacesOrExplain(schemaPod.cql, schemaPod.pod, cfg, source?.keyspaces).catch((e: unknown) => {
     // no source pod (a wrong source-datacenter, say) and a new node cannot log in yet: the ring gates say why
     throw gateErrors.length ? gateFailure(gateErrors) : e
   })
@@ -136,7 +141,7 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
     log: (l) => core.info(l),
     coverage: async (node) => {
       try {
-        return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce)
+        return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce, streamed.get(node.pod))
       } catch (e) {
         // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
         core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)
@@ -250,22 +255,51 @@ function setOutputs(report: ReportLike, rebuilt: TargetNode[], skipped: TargetNo
 interface CqlSide {
   cql: Cqlsh
   pod: string
+  /** the schema, when it was read early from this pod */
+  keyspaces?: ReturnType<typeof readKeyspaces>
+}
+
+const CQL_OPTIONS = { requestTimeoutS: 120 }
+
+interface SourceEarly {
+  pods: PodInfo[]
+  /** the source's DDL credentials, or why they could not be read (an error only once a pod needs them) */
+  creds: Promise<DatastoreCredentials>
+  /** the first ready pod with the schema read started on it: the ring confirms it is of the source DC, or it is not used */
+  guess?: CqlSide
+}
+
+/** The source cluster's pods and credentials, and a schema read on its first ready pod, started before the ring is known. */
+function sourceEarly(cfg: RebuildConfig): Promise<SourceEarly> {
+  const creds = cfg.ddl ? Promise.resolve({ ddl: cfg.ddl }) : readDatastoreCredentials(cfg.source, cfg.namespace, cfg.secret, { ddl: true })
+  creds.catch(() => undefined) // thrown where a pod needs them, as before
+  return cfg.source.getPods(cfg.namespace, cfg.selector).catch(() => []).then(async (pods) => {
+    const first = pods.find((p) => p.ready)
+    const c = first ? await creds.catch(() => undefined) : undefined
+    if (!first || !c) return { pods, creds }
+    const cql = new Cqlsh({ kube: cfg.source, namespace: cfg.namespace, container: cfg.container }, c.ddl, CQL_OPTIONS)
+    const keyspaces = readKeyspaces(cql, first.name)
+    keyspaces.catch(() => undefined) // awaited only when the ring confirms the pod
+    return { pods, creds, guess: { cql, pod: first.name, keyspaces } }
+  })
 }
 
 /** A ready pod of the source DC (in the source cluster) with its cqlsh, or undefined when none is found. */
-async function sourceSide(cfg: RebuildConfig, ring: RingNode[], nodetool: Nodetool, cql: Cqlsh): Promise<CqlSide | undefined> {
+async function sourceSide(cfg: RebuildConfig, ring: RingNode[], nodetool: Nodetool, cql: Cqlsh, early?: Promise<SourceEarly>): Promise<CqlSide | undefined> {
   const srcKube = cfg.sameCluster ? nodetool.pods.kube : cfg.source
   const srcAddrs = new Set(ring.filter((n) => n.datacenter === cfg.sourceDc && n.status === 'U').map((n) => n.address))
-  const pods = await srcKube.getPods(cfg.namespace, cfg.selector).catch(() => [])
+  const e = early ? await early : undefined
+  const pods = e?.pods ?? (await srcKube.getPods(cfg.namespace, cfg.selector).catch(() => []))
   const pod = pods.find((p) => p.ready && srcAddrs.has(podAddress(p) ?? ''))
   if (!pod) return undefined
-  const creds = cfg.sameCluster || cfg.ddl ? { ddl: cql.creds } : await readDatastoreCredentials(srcKube, cfg.namespace, cfg.secret, { ddl: true })
+  if (e?.guess?.pod === pod.name) return e.guess
+  const creds = cfg.sameCluster || cfg.ddl ? { ddl: cql.creds } : await (e?.creds ?? readDatastoreCredentials(srcKube, cfg.namespace, cfg.secret, { ddl: true }))
   return { cql: new Cqlsh({ kube: srcKube, namespace: cfg.namespace, container: cfg.container }, creds.ddl, cql.o), pod: pod.name }
 }
 
-async function readKeyspacesOrExplain(cql: Cqlsh, pod: string, cfg: RebuildConfig): ReturnType<typeof readKeyspaces> {
+async function readKeyspacesOrExplain(cql: Cqlsh, pod: string, cfg: RebuildConfig, early?: ReturnType<typeof readKeyspaces>): ReturnType<typeof readKeyspaces> {
   try {
-    return await readKeyspaces(cql, pod)
+    return await (early ?? readKeyspaces(cql, pod))
   } catch (e) {
     if (e instanceof ActionError && /AuthenticationFailed|Bad credentials|Cannot achieve consistency/i.test(e.message)) {
       throw new PreflightError(

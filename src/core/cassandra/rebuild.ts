@@ -179,14 +179,20 @@ export async function readRings(nodetool: Nodetool, pod: string, keyspaces: stri
   return rings
 }
 
+type StreamedRows = Array<{ keyspace_name: string; full_ranges?: string[] | null }>
+
+/** The node's own system.available_ranges_v2, every keyspace (what readCoverage starts from; the plan reads it early). */
+export function readStreamedRanges(cql: Cqlsh, pod: string): Promise<StreamedRows> {
+  return cql.selectJson<StreamedRows[number]>(pod, 'SELECT JSON keyspace_name, full_ranges FROM system.available_ranges_v2', { quiet: true })
+}
+
 /**
  * What the node itself records as streamed (system.available_ranges_v2, read on its own pod) for
  * the keyspaces in scope. The ring (a nodetool JVM per keyspace) is only read when the node has
  * recorded anything for them: a node never rebuilt has nothing, and that answers on its own.
  */
-export async function readCoverage(cql: Cqlsh, node: TargetNode, keyspaces: string[], rings: () => Promise<Map<string, RingRange[]>>): Promise<Coverage> {
-  const rows = await cql.selectJson<{ keyspace_name: string; full_ranges?: string[] | null }>(node.pod, 'SELECT JSON keyspace_name, full_ranges FROM system.available_ranges_v2', { quiet: true })
-  const available = availableRanges(rows)
+export async function readCoverage(cql: Cqlsh, node: TargetNode, keyspaces: string[], rings: () => Promise<Map<string, RingRange[]>>, read?: Promise<StreamedRows>): Promise<Coverage> {
+  const available = availableRanges(await (read ?? readStreamedRanges(cql, node.pod)))
   if (!keyspaces.some((k) => (available.get(k)?.size ?? 0) > 0)) return 'none'
   return coverage(node.address, await rings(), available).overall
 }
