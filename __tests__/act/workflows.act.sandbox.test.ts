@@ -138,6 +138,10 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
       const run = await act(wf, { cancelWhen: (rec) => rec.jobResult === 'success' && stageOf(rec.job) === stage })
       const done = Object.fromEntries(STAGES.slice(0, k + 1).map((s) => [s, stageResults(run)[s]]))
       expect({ stage, cancelled: run.cancelled, done }).toEqual({ stage, cancelled: true, done: Object.fromEntries(STAGES.slice(0, k + 1).map((s) => [s, 'success'])) })
+      // really interrupted: the run stopped before its end. Judged by the last stage's uploaded
+      // report, not by act's job results (act reports the jobs a cancel stopped as succeeded).
+      const last = artifactFiles(run, `mr-report-${TARGET}-verify`) ? report(run, `mr-report-${TARGET}-verify`).status : 'none'
+      expect({ stage, verify: last }).not.toEqual({ stage, verify: 'succeeded' })
     }
     const run = await act(wf)
     expect({ code: run.code, stages: stageResults(run) }).toEqual({ code: 0, stages: Object.fromEntries(STAGES.map((s) => [s, 'success'])) })
@@ -249,12 +253,18 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
         return stage ? [[stage, r]] : []
       }))
     const allPass = Object.fromEntries(RETIRE.map((s) => [s, 'success']))
+    // a rule somebody else made in one of the NSGs: the network stage removes only ours
+    const arm = sb.arm!
+    const nsg = [...arm.world.nsgs.values()][0]
+    const foreign = { name: 'allow-ssh-bastion', protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 4000, sourceAddressPrefix: '10.250.0.0/24', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '22', description: 'bastion access', provisioningState: 'Succeeded' as const, etag: arm.world.nextEtag() }
+    nsg.rules.set(foreign.name, foreign)
     const first = await act(wf)
     expect({ code: first.code, stages: retireResults(first) }).toEqual({ code: 0, stages: allPass })
     expect(report(first, `mr-report-${TARGET}-retire-drain`)).toMatchObject({ outputs: { verdict: 'pass' } })
-    // the world: no node of dc-2 in the ring, no keyspace names dc-2, no peering, none of our rules
+    // the world: no node of dc-2 in the ring, no keyspace names dc-2, no peering, none of our rules (the other one untouched)
     const after = await worldState()
-    expect(after).toMatchObject({ ring: ['dc-1'], peerings: 0, rules: 0 })
+    expect(after).toMatchObject({ ring: ['dc-1'], peerings: 0, rules: 1 })
+    expect(nsg.rules.get(foreign.name)).toEqual(foreign)
     expect(Object.entries(after.replication as Record<string, Record<string, string>>).filter(([, r]) => 'dc-2' in r).map(([ks]) => ks)).toEqual([])
     // finalize forgot the retired addresses the decommission stage read: eastus's overrides as
     // before, handed back as an artifact (the yaml Document API keeps every comment, with one
@@ -269,8 +279,12 @@ ${withLines.map((l) => `      ${l}`).join('\n')}
     for (const node of ['dc-1-0', 'dc-1-1']) expect([node, await rowCounts(sb.world.cassandra, node, sb.world.state.org), await readSample(node)]).toEqual([node, counts, sample.length])
     // a new run of the whole workflow finds nothing left to do
     rmSync(join(env.MR_RESULTS, 'outputs.json'), { force: true })
+    arm.clearLog()
     const second = await act(wf)
     expect({ code: second.code, stages: retireResults(second) }).toEqual({ code: 0, stages: allPass })
+    // judged by the world: the ring, the replication, the network and the CA as the first run left them, no ARM write
+    expect({ world: await worldState(), armWrites: arm.writes().map((e) => `${e.method} ${e.path}`) }).toEqual({ world: after, armWrites: [] })
+    expect(report(second, `mr-report-${TARGET}-retire-drain`)).toMatchObject({ outputs: { verdict: 'pass' } })
     for (const stage of ['replicate-away', 'decommission', 'network', 'finalize']) expect([stage, report(second, `mr-report-${TARGET}-retire-${stage}`).status]).toEqual([stage, 'unchanged'])
     // the nodes left, yet gossip still names them: the re-run checks the seed lists again, nothing to drop
     expect(results(env.MR_RESULTS)['overrides-changed']).toBe('0')
