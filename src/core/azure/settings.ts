@@ -43,8 +43,9 @@ export function readAzureInputs(inputs: InputReader, topology: Topology | undefi
   const { ca, from: caFrom } = readCa(inputs, topology)
   const tenantId = inputs.string('tenant-id', { pattern: rules.tenant.re, accepted: rules.tenant.accepted })
   const clientId = inputs.string('client-id', { pattern: rules.tenant.re, accepted: 'the application (client) ID of the identity: a GUID' })
-  // presence, not validity: a malformed tenant-id is reported once, not also as missing
-  if (inputs.given('tenant-id') !== inputs.given('client-id')) {
+  // presence, not validity: a malformed tenant-id is reported once, not also as missing; and the
+  // partner is only asked for once the one given is valid (one mistake, one error)
+  if (inputs.given('tenant-id') !== inputs.given('client-id') && (tenantId ?? clientId) !== undefined) {
     const missing = inputs.given('tenant-id') ? 'client-id' : 'tenant-id'
     inputs.fail(new ActionError(`input '${missing}' is required when '${missing === 'tenant-id' ? 'client-id' : 'tenant-id'}' is set`, 'OIDC federation needs both the tenant and the client (application) ID; leave both empty to use an azure/login session'))
   }

@@ -206,7 +206,8 @@ export function readPlan(inputs: InputReader, topo: Topology | undefined): Failo
   if ((mode === 'scale-to-zero' || mode === 'http-chaos') && command) inputs.fail(new InputError('fault-command', `is not used with fault-mode ${mode}`, 'remove it, or use fault-mode command'))
   const actionText = inputs.string('chaos-action')
   let action: ChaosAction = 'abort'
-  if (actionText) {
+  // with another fault mode the input is out of place, whatever its value: that is the one error (below)
+  if (actionText && mode === 'http-chaos') {
     const a = parseChaosAction(actionText)
     if ('error' in a) inputs.fail(new InputError('chaos-action', a.error, "'abort' (requests reset) or a 5xx status such as 503 (responses replaced): outlier detection ejects pods only on 5xx and resets"))
     else action = a.ok
