@@ -1,7 +1,9 @@
-// rebuild-dc end to end on real Cassandra 5.0, driven through the bundle as the runner runs it:
+// rebuild-dc end to end on real Cassandra (4.1 by default; CASSANDRA_VERSION=5.0.9 for 5.0), driven
+// through the bundle as the runner runs it:
 // dc-41 (1 node, seeded with incompressible rows) and dc-42 (2 nodes in racks ra-1 / ra-2) behind
 // two Kubernetes API doubles that the real kubectl talks to. Streaming is throttled on the source
-// (1 Mbit/s for partial SSTables, 1 MiB/s for whole ones) so a rebuild lasts long enough to be killed mid-stream.
+// (1 Mbit/s for partial SSTables, 1 MiB/s for whole ones) so a rebuild lasts long enough to be killed
+// mid-stream, or to be met by ours while someone runs one by hand.
 // Run under the sandbox lock (taken by the test): the Cassandra addresses are fixed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
@@ -231,6 +233,40 @@ d('rebuild-dc on the sandbox', () => {
     expect(out(r)).toMatch(/keyspace\(s\) only_new have no replica in the source datacenter dc-41: a rebuild would stream nothing/)
     expect(out(r)).not.toMatch(/nodetool rebuild .* started/)
   }, 300_000)
+
+  it('a rebuild that is not ours: the dry run shows it, the real run meets Cassandra\'s refusal, waits for it and finds every range streamed', async () => {
+    const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!
+    const tgt = w.cluster.nodes().filter((n) => n.datacenter === TGT)
+    const ROWS_LATE = 100 // x 64 KiB = 6.4 MiB, half per new node: about 25 s each at the source's 1 Mbit/s (ranges split the SSTables)
+    await w.cluster.cql(src.name, [`CREATE KEYSPACE late WITH replication = {'class': 'NetworkTopologyStrategy', '${SRC}': 1, '${TGT}': 1}`, 'CREATE TABLE late.blobs (id int PRIMARY KEY, v blob)'])
+    for (let i = 0; i < ROWS_LATE; i += 20) {
+      await w.cluster.cql(src.name, Array.from({ length: 20 }, (_, k) => `INSERT INTO late.blobs (id, v) VALUES (${i + k}, 0x${randomBytes(64 * 1024).toString('hex')})`), { timeoutMs: 120_000 })
+    }
+    await w.cluster.nodetool(src.name, ['flush', 'late'])
+    // someone runs nodetool rebuild by hand on the first new node (no job of ours, no state dir)
+    const byHand = w.cluster.nodetool(tgt[0].name, ['rebuild', '-ks', 'late', '--', SRC], { timeoutMs: 300_000 })
+    const until = Date.now() + 60_000
+    while (!/Rebuild/.test((await w.cluster.nodetool(tgt[0].name, ['netstats'])).stdout) && Date.now() < until) await new Promise((r) => setTimeout(r, 200))
+
+    const dry = await run({ keyspaces: 'late', 'dry-run': 'true' })
+    expect(dry.code).toBe(0)
+    expect(out(dry)).toMatch(/1\s+apigee-cassandra-default-0\s+127\.0\.42\.1\s+ra-1\s+attach\s+Cassandra is rebuilding \(netstats\) without a live wrapper/)
+    expect(out(dry)).toMatch(/2\s+apigee-cassandra-default-1\s+127\.0\.42\.2\s+ra-2\s+start/)
+
+    const r = await run({ keyspaces: 'late', verify: 'false' })
+    all.push(r)
+    const manual = await byHand
+    expect(manual.code).toBe(0)
+    expect(r.code).toBe(0)
+    const o = out(r)
+    expect(o).toMatch(/apigee-cassandra-default-0: Node is still rebuilding \(not our job\): waiting for it, then running ours/)
+    expect(o).toMatch(/apigee-cassandra-default-0: the rebuild that was not ours streamed every range/)
+    expect(r.outputs['skipped-nodes']).toBe('apigee-cassandra-default-0')
+    expect(r.outputs['rebuilt-nodes']).toBe('apigee-cassandra-default-1')
+    // the world: every row in the new DC at LOCAL_ONE (RF 1 there: half on each node, the by-hand
+    // rebuild's half and ours), read through each of its nodes
+    for (const n of tgt) expect((await w.cluster.selectJson<{ n: number }>(n.name, 'SELECT JSON COUNT(*) AS n FROM late.blobs', { consistency: 'LOCAL_ONE' }))[0].n).toBe(ROWS_LATE)
+  }, 600_000)
 
   it('a stream that fails (source node killed) fails the action naming the node, never counted as done', async () => {
     const src = w.cluster.nodes().find((n) => n.datacenter === SRC)!

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kubectl } from '../../../src/core/kube/kubectl.ts'
 import { Nodetool } from '../../../src/core/cassandra/nodetool.ts'
-import { launchBody, parseProbe, PROBE_BODY } from '../../../src/core/cassandra/rebuild.ts'
+import type { TargetNode } from '../../../src/core/cassandra/rebuild-plan.ts'
+import { launchBody, parsePlanProbe, parseProbe, PLAN_PROBE_BODY, PROBE_BODY, probeOf } from '../../../src/core/cassandra/rebuild.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'rebuild-job-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -48,7 +49,7 @@ function sh(body: string, args: string[], env: Record<string, string> = {}): Pro
 }
 
 const state = (name: string): string => join(dir, 'state', name)
-const probe = async (s: string) => parseProbe(await sh(PROBE_BODY, [s]))
+const probe = async (s: string) => parseProbe(await sh(PROBE_BODY, [s, '0', 'idle']))
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
   const end = Date.now() + ms
   for (;;) {
@@ -97,23 +98,56 @@ describe('rebuild job in the pod', () => {
     expect(p.run).toEqual(expect.objectContaining({ kind: 'lost', what: 'dc-1' }))
   })
 
-  it('a probe with a wait returns as soon as the job exits (long poll), and an exited job costs no netstats', async () => {
+  it('a probe with a wait returns as soon as the job exits (long poll); netstats only while the job still runs after the wait', async () => {
+    const netstatsCalls = (): number => readFileSync(join(dir, 'argv'), 'utf8').split('\n').filter((l) => / netstats/.test(l)).length
     const s = state('host-e')
-    await sh(launchBody(fake), [s, 'dc-1', '--', 'dc-1'], { SLEEP: '1' })
+    await sh(launchBody(fake), [s, 'dc-1', '--', 'dc-1'], { SLEEP: '2' })
+    // a wait shorter than the job: netstats read after it (its progress), never before
+    let before = netstatsCalls()
+    const t1 = Date.now()
+    const running = parseProbe(await sh(PROBE_BODY, [s, '1', 'watch']))
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(900)
+    expect(running.run.kind).toBe('running')
+    expect(running.netstats?.mode).toBe('NORMAL')
+    expect(netstatsCalls()).toBe(before + 1)
+    // a wait longer than the job: back as soon as it exits, and no JVM for a job that is over
+    before = netstatsCalls()
     const t0 = Date.now()
-    const p = parseProbe(await sh(PROBE_BODY, [s, '20']))
+    const p = parseProbe(await sh(PROBE_BODY, [s, '20', 'watch']))
     const ms = Date.now() - t0
     expect(p.run).toEqual(expect.objectContaining({ kind: 'exited', rc: 0 }))
-    expect(p.netstats?.mode).toBe('NORMAL') // read while it ran
-    expect(ms).toBeGreaterThanOrEqual(600)
     expect(ms).toBeLessThan(8000) // not the 20 s it may wait
-    const netstatsCalls = (): number => readFileSync(join(dir, 'argv'), 'utf8').split('\n').filter((l) => / netstats/.test(l)).length
-    const before = netstatsCalls()
-    const again = parseProbe(await sh(PROBE_BODY, [s, '20']))
-    expect(again.run.kind).toBe('exited')
-    expect(again.netstats).toBeUndefined()
-    expect(again.netstatsError).toBeUndefined()
+    expect(p.netstats).toBeUndefined()
+    expect(p.netstatsError).toBeUndefined()
     expect(netstatsCalls()).toBe(before)
+  })
+
+  it('the plan reads every job dir without knowing the host ID, netstats only when asked (dry run); waiting for a rebuild that is not ours always reads netstats', async () => {
+    const netstatsCalls = (): number => readFileSync(join(dir, 'argv'), 'utf8').split('\n').filter((l) => / netstats/.test(l)).length
+    let before = netstatsCalls()
+    const bare = parsePlanProbe(await sh(PLAN_PROBE_BODY, [join(dir, 'state'), '']))
+    expect(netstatsCalls()).toBe(before) // no JVM: Cassandra itself refuses a second rebuild
+    expect(bare.netstats).toBeUndefined()
+    expect(bare.netstatsError).toBeUndefined()
+    const plan = parsePlanProbe(await sh(PLAN_PROBE_BODY, [join(dir, 'state'), 'netstats']))
+    expect(netstatsCalls()).toBe(before + 1)
+    expect(plan.netstats?.mode).toBe('NORMAL')
+    expect(plan.runs).toEqual(bare.runs) // and reading them removed none
+    // the dirs left by the tests above, each under its host ID
+    expect(plan.runs.get('host-e')).toEqual(expect.objectContaining({ kind: 'exited', rc: 0, what: 'dc-1', log: 'rebuilt' }))
+    expect(plan.runs.get('host-b')).toEqual(expect.objectContaining({ kind: 'exited', rc: 2 }))
+    expect(plan.runs.get('host-c')).toEqual(expect.objectContaining({ kind: 'lost', what: 'dc-1' }))
+    const node = (hostId: string): TargetNode => ({ pod: 'p', address: '127.0.0.1', hostId, rack: 'r', datacenter: 'dc-2', up: true, state: 'N' })
+    expect(probeOf(plan, node('host-b')).run).toEqual(plan.runs.get('host-b'))
+    expect(probeOf(plan, node('host-never')).run).toEqual({ kind: 'none' })
+    expect(probeOf(plan, node('host-never')).netstats?.mode).toBe('NORMAL')
+    // a state dir that does not exist yet: netstats, no run
+    const empty = parsePlanProbe(await sh(PLAN_PROBE_BODY, [join(dir, 'no-such-dir'), 'netstats']))
+    expect(empty.runs.size).toBe(0)
+    expect(empty.netstats?.mode).toBe('NORMAL')
+    before = netstatsCalls()
+    expect(parseProbe(await sh(PROBE_BODY, [state('host-e'), '0', 'idle'])).netstats?.mode).toBe('NORMAL')
+    expect(netstatsCalls()).toBe(before + 1)
   })
 
   it('a node never touched has no run', async () => {

@@ -24,7 +24,7 @@ import { Cqlsh } from '../../core/cassandra/cqlsh.ts'
 import { Nodetool, readDatastoreCredentials, type CassandraPods, type DatastoreCredentials } from '../../core/cassandra/nodetool.ts'
 import type { RingNode } from '../../core/cassandra/status.ts'
 import { type Decision, rebuildArgs, rebuildGates, rebuildLanes, targetNodes, type TargetNode } from '../../core/cassandra/rebuild-plan.ts'
-import { inspectNode, type NodeResult, probe, readCoverage, readRings, readStreamedRanges, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
+import { inspectNode, type NodeResult, planProbe, type PodProbe, probeOf, readCoverage, readRings, readStreamedRanges, rebuildLanes as runLanes, type RebuildContext } from '../../core/cassandra/rebuild.ts'
 import { rebuildByOperator } from '../../core/cassandra/rebuild-crd.ts'
 import { formatBytes } from '../../core/cassandra/rebuild-progress.ts'
 import { compareLoad, loadSummary, readKeyspaces, rebuildScope } from '../../core/cassandra/rebuild-verify.ts'
@@ -70,6 +70,21 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   const where: CassandraPods = { kube, namespace: cfg.namespace, container: cfg.container }
   const nodetool = new Nodetool(where, creds.jmx)
   const cql = new Cqlsh(where, creds.ddl, CQL_OPTIONS)
+  // Each new node's evidence for the plan: its pod's job dirs (and, in a dry run, netstats: see
+  // planProbe) and what it records as streamed (a cqlsh), read while the ring is. Neither needs
+  // the ring: with a cluster of its own the new region's ready pods are its nodes (the ring
+  // confirms which).
+  const nodeReads = new Map<string, NodeReads>()
+  const readNode = (pod: string): NodeReads => {
+    let r = nodeReads.get(pod)
+    if (!r) {
+      r = { probe: planProbe({ nodetool, stateDir: cfg.stateDir }, pod, { netstats: cfg.dryRun }), streamed: readStreamedRanges(cql, pod) }
+      for (const p of [r.probe, r.streamed]) p.catch(() => undefined) // awaited by the plan; a gate may fail first
+      nodeReads.set(pod, r)
+    }
+    return r
+  }
+  if (!cfg.sameCluster && cfg.method !== 'crd') for (const p of pods.filter((x) => x.ready)) readNode(p.name)
   const ring = await nodetool.status(ready[0].name)
   const targets = targetNodes(ring, pods.map((p) => ({ name: p.name, ready: p.ready, address: podAddress(p) })), cfg.targetDc)
 
@@ -77,13 +92,7 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
   const request = { sourceDc: cfg.sourceDc, keyspaces: cfg.keyspaces }
   const gateErrors = rebuildGates(ring, request, cfg.targetDc, targets)
   const firstTarget = targets.find((t) => t.up)?.pod ?? ready[0].name
-  // Each new node's job state and netstats (a nodetool JVM per node) are read while the schema is:
-  // both only read, and the plan needs them together.
-  const probes = new Map(cfg.method === 'crd' || gateErrors.length ? [] : targets.map((n) => [n.pod, probe({ nodetool, stateDir: cfg.stateDir }, n)] as const))
-  // so is what each node records as streamed (a cqlsh in its pod), which the plan consults for a
-  // node it would start: read now, not after the probes
-  const streamed = new Map(probes.size ? targets.map((n) => [n.pod, readStreamedRanges(cql, n.pod)] as const) : [])
-  for (const p of [...probes.values(), ...streamed.values()]) p.catch(() => undefined) // awaited by the plan; a gate may fail first
+  if (cfg.method !== 'crd' && !gateErrors.length) for (const n of targets) readNode(n.pod)
   // CQL goes to a source pod: before its rebuild a new node cannot even log in (its system_auth
   // replicas are empty, and Cassandra 4.1+ authenticates at LOCAL_QUORUM)
   const source = await sourceSide(cfg, ring, nodetool, cql, early)
@@ -139,9 +148,9 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
     stallMs: cfg.stallMs,
     deadline,
     log: (l) => core.info(l),
-    coverage: async (node) => {
+    coverage: async (node, fresh) => {
       try {
-        return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce, streamed.get(node.pod))
+        return await readCoverage(cql, node, scope.covered.map((k) => k.name), ringsOnce, fresh ? undefined : nodeReads.get(node.pod)?.streamed)
       } catch (e) {
         // expected on a node never rebuilt: it cannot authenticate CQL logins yet (empty system_auth)
         core.info(`${node.pod}: system.available_ranges_v2 not readable (${e instanceof Error ? e.message.split('\n')[0] : e}); relying on the job state`)
@@ -150,8 +159,8 @@ async function rebuild(cfg: RebuildConfig, report: ReportLike, { t0, deadline, m
     }
   }
   const decisions = new Map<string, Decision>()
-  // one probe per node, all at once (started with the schema read above)
-  const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n, probes.get(n.pod))))
+  // one probe per node, all at once (started with the ring read above)
+  const inspected = await Promise.all(targets.map((n) => inspectNode(ctx, n, nodeReads.get(n.pod)!.probe.then((p) => probeOf(p, n)))))
   targets.forEach((n, i) => decisions.set(n.pod, inspected[i].decision))
   const planRows: Cell[][] = lanes.flatMap((lane, li) => lane.map((n, i) => [cfg.parallelRacks ? `${li + 1}.${i + 1}` : i + 1, n.pod, n.address, n.rack, decisions.get(n.pod)!.action, decisions.get(n.pod)!.why]))
   const planHeaders = ['order', 'pod', 'address', 'rack', 'action', 'why']
@@ -250,6 +259,12 @@ function setOutputs(report: ReportLike, rebuilt: TargetNode[], skipped: TargetNo
   report.output('skipped-nodes', skipped.map((n) => n.pod).join(','))
   report.output('bytes-streamed', bytes)
   report.output('duration', Math.round((Date.now() - t0) / 1000))
+}
+
+/** A new node's reads for the plan, started before the ring is known. */
+interface NodeReads {
+  probe: Promise<PodProbe>
+  streamed: ReturnType<typeof readStreamedRanges>
 }
 
 interface CqlSide {

@@ -46,26 +46,52 @@ echo $! > "$s/pid"
 echo "@@started $!"`
 }
 
-/**
- * sh body: `nodetool netstats` (unless the job has already exited), then, while the job runs, a
- * long poll of up to $2 seconds that returns as soon as it exits; then the job's state and log
- * tail. One JVM per poll, and the end of a job is seen within 0.2 s instead of a poll interval.
- */
-export const PROBE_BODY = `s="$1"; w="\${2:-0}"
-alive() { [ -f "$s/pid" ] && [ ! -f "$s/rc" ] && kill -0 "$(cat "$s/pid")" 2>/dev/null; }
-if [ ! -f "$s/rc" ]; then
+// sh functions shared by both probes: whether the job of a state dir runs, and its state and log.
+const PROBE_FNS = `alive() { [ -f "$1/pid" ] && [ ! -f "$1/rc" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
+state() {
+  echo "@@state"
+  if [ -f "$1/what" ]; then echo "what=$(cat "$1/what")"; fi
+  if [ -f "$1/pid" ]; then echo "pid=$(cat "$1/pid")"; if alive "$1"; then echo "alive=1"; fi; fi
+  if [ -f "$1/rc" ]; then echo "rc=$(cat "$1/rc")"; rm -f "$1/jmx"; fi
+  if [ -f "$1/started" ]; then echo "started=$(cat "$1/started")"; fi
+  if [ -f "$1/finished" ]; then echo "finished=$(cat "$1/finished")"; fi
+  echo "@@log"
+  if [ -f "$1/log" ]; then tail -n 40 "$1/log"; fi
+}
+netstats() {
   echo "@@netstats"
   if nt netstats; then :; else echo "@@netstats-exit $?"; fi
-  n=$((w * 5)); while [ "$n" -gt 0 ] && alive; do sleep 0.2 2>/dev/null || sleep 1; n=$((n - 1)); done
-fi
-echo "@@state"
-if [ -f "$s/what" ]; then echo "what=$(cat "$s/what")"; fi
-if [ -f "$s/pid" ]; then echo "pid=$(cat "$s/pid")"; if alive; then echo "alive=1"; fi; fi
-if [ -f "$s/rc" ]; then echo "rc=$(cat "$s/rc")"; rm -f "$s/jmx"; fi
-if [ -f "$s/started" ]; then echo "started=$(cat "$s/started")"; fi
-if [ -f "$s/finished" ]; then echo "finished=$(cat "$s/finished")"; fi
-echo "@@log"
-if [ -f "$s/log" ]; then tail -n 40 "$s/log"; fi`
+}`
+
+/**
+ * sh body while a job is watched: a long poll of up to $2 seconds that returns as soon as our job
+ * exits, then `nodetool netstats` when $3 asks for it, then the job's state and log tail. $3:
+ * "watch" (our job's progress: netstats only if it still runs after the wait, so a finished job
+ * costs no JVM and none runs beside the rebuild's own nodetool as it starts) or "idle" (always:
+ * waiting for a rebuild that is not ours). The end of a job is seen within 0.2 s.
+ */
+export const PROBE_BODY = `s="$1"; w="\${2:-0}"; m="\${3:-watch}"
+${PROBE_FNS}
+n=$((w * 5)); while [ "$n" -gt 0 ] && alive "$s"; do sleep 0.2 2>/dev/null || sleep 1; n=$((n - 1)); done
+if [ "$m" = idle ] || alive "$s"; then netstats; fi
+state "$s"`
+
+/**
+ * sh body for the plan: the state of every job dir under the state dir $1, each after "@@host
+ * <host id>", and netstats when $2 is "netstats". It needs no host ID, so it runs while the ring
+ * is still being read; the plan picks the dir of the node's host ID. (Not $d: the credentials
+ * wrapper removes its temp dir "$d" on exit.)
+ */
+export const PLAN_PROBE_BODY = `r="$1"
+${PROBE_FNS}
+if [ "\${2:-}" = netstats ]; then netstats; fi
+for j in "$r"/*/; do
+  [ -d "$j" ] || continue
+  j="\${j%/}"; echo "@@host \${j##*/}"; state "$j"
+done`
+
+/** When a watch probe reads netstats (PROBE_BODY's $3). */
+export type ProbeMode = 'watch' | 'idle'
 
 export interface Probe {
   run: PodRun
@@ -112,6 +138,41 @@ export function parseProbe(out: string): Probe {
   }
 }
 
+/** What the plan's probe of one pod read: netstats, and the job state of each host ID's dir. */
+export interface PodProbe {
+  netstats?: NetStats
+  netstatsError?: string
+  runs: Map<string, PodRun>
+}
+
+/** Parses PLAN_PROBE_BODY's output (pure). */
+export function parsePlanProbe(out: string): PodProbe {
+  const [head, ...hosts] = out.replace(/\r/g, '').split(/^@@host /m)
+  const { netstats, netstatsError } = parseProbe(head)
+  const runs = new Map<string, PodRun>()
+  for (const h of hosts) {
+    const nl = h.indexOf('\n')
+    runs.set((nl < 0 ? h : h.slice(0, nl)).trim(), parseProbe(nl < 0 ? '' : h.slice(nl + 1)).run)
+  }
+  return { netstats, netstatsError, runs }
+}
+
+/** The probe of one node out of its pod's plan probe (no dir for its host ID: never run here). */
+export const probeOf = (p: PodProbe, node: TargetNode): Probe => ({ run: p.runs.get(node.hostId) ?? { kind: 'none' }, netstats: p.netstats, netstatsError: p.netstatsError })
+
+/**
+ * The plan's probe of a pod: one exec, every job dir's state, and with `netstats` (a JVM) whether
+ * Cassandra runs a rebuild that is not ours. A real run leaves netstats out: Cassandra refuses a
+ * second rebuild itself ("Node is still rebuilding"), atomically, and rebuildNode meets that
+ * refusal by waiting; a dry run reads it, as its plan is all it shows.
+ */
+export async function planProbe(ctx: Pick<RebuildContext, 'nodetool' | 'stateDir'>, pod: string, o: { netstats: boolean }): Promise<PodProbe> {
+  const args = [ctx.stateDir.replace(/\/+$/, ''), o.netstats ? 'netstats' : '']
+  const res = await ctx.nodetool.shell(pod, PLAN_PROBE_BODY, args, { quiet: true, allowFailure: true, timeoutMs: 120_000 })
+  if (res.code !== 0) return { runs: new Map(), netstatsError: `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}` }
+  return parsePlanProbe(res.stdout)
+}
+
 export const isRebuilding = (ns: NetStats | undefined): boolean => (ns?.plans ?? []).some((p) => p.operation === 'Rebuild')
 
 export interface RebuildContext {
@@ -123,8 +184,8 @@ export interface RebuildContext {
   stallMs: number
   deadline: Deadline
   log: (line: string) => void
-  /** Cassandra's record of what the node already streamed, consulted before starting a node. */
-  coverage?: (node: TargetNode) => Promise<Coverage>
+  /** Cassandra's record of what the node already streamed, consulted before starting a node (`fresh`: read again now). */
+  coverage?: (node: TargetNode, fresh?: boolean) => Promise<Coverage>
   now?: () => number
   sleep?: (ms: number) => Promise<void>
 }
@@ -144,16 +205,16 @@ export interface NodeResult {
 export class RebuildFailed extends ActionError {}
 
 /** One probe exec; with waitMs > 0 it returns when the job exits or after waitMs (long poll). */
-export async function probe(ctx: Pick<RebuildContext, 'nodetool' | 'stateDir'>, node: TargetNode, waitMs = 0): Promise<Probe> {
+export async function probe(ctx: Pick<RebuildContext, 'nodetool' | 'stateDir'>, node: TargetNode, mode: ProbeMode, waitMs = 0): Promise<Probe> {
   const waitS = Math.ceil(waitMs / 1000)
-  const res = await ctx.nodetool.shell(node.pod, PROBE_BODY, [nodeStateDir(ctx.stateDir, node), String(waitS)], { quiet: true, allowFailure: true, timeoutMs: 120_000 + waitS * 1000 })
+  const res = await ctx.nodetool.shell(node.pod, PROBE_BODY, [nodeStateDir(ctx.stateDir, node), String(waitS), mode], { quiet: true, allowFailure: true, timeoutMs: 120_000 + waitS * 1000 })
   if (res.code !== 0) return { run: { kind: 'none' }, netstatsError: `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}` }
   return parseProbe(res.stdout)
 }
 
 /** Reads what a node's pod says now and what we would do with it (used for the plan too). */
 export async function inspectNode(ctx: RebuildContext, node: TargetNode, probed?: Promise<Probe>): Promise<{ probe: Probe; decision: Decision }> {
-  const p = await (probed ?? probe(ctx, node))
+  const p = await (probed ?? planProbe(ctx, node.pod, { netstats: true }).then((pp) => probeOf(pp, node)))
   if (p.netstatsError && p.run.kind !== 'exited') {
     throw new ActionError(`cannot read the rebuild state of ${node.pod}: ${p.netstatsError}`, 'check that Cassandra runs in that pod and the JMX credentials')
   }
@@ -224,7 +285,7 @@ async function watch(ctx: RebuildContext, node: TargetNode, progress: NodeProgre
   let errors = 0
   for (;;) {
     const before = now()
-    const p = await probe(ctx, node, ctx.pollMs > 0 ? Math.min(ctx.pollMs, Math.max(0, ctx.deadline.remaining())) : 0)
+    const p = await probe(ctx, node, untilIdle ? 'idle' : 'watch', ctx.pollMs > 0 ? Math.min(ctx.pollMs, Math.max(0, ctx.deadline.remaining())) : 0)
     if (p.netstats) {
       errors = 0
       progress.sample(receiveProgress(p.netstats))
@@ -269,6 +330,14 @@ export async function rebuildNode(ctx: RebuildContext, node: TargetNode, known?:
   let startsLeft = 2
   let mustStart = decision.action === 'start' || decision.thenStart
   if (decision.action === 'attach') await watch(ctx, node, progress, decision.thenStart)
+  // After a rebuild that was not ours: it may have streamed everything (Cassandra 5.0 refuses to
+  // rebuild over streamed ranges), so ask the node again before starting ours.
+  const streamedByOthers = async (): Promise<boolean> => (await ctx.coverage?.(node, true)) === 'complete'
+  const othersDone = (): NodeResult => {
+    ctx.log(`${node.pod}: the rebuild that was not ours streamed every range (system.available_ranges_v2): nothing left to run`)
+    return { ...result('skipped'), why: 'streamed by a rebuild that was not ours (system.available_ranges_v2)' }
+  }
+  if (decision.action === 'attach' && decision.thenStart && (await streamedByOthers())) return othersDone()
   for (;;) {
     if (mustStart) {
       await launch(ctx, node)
@@ -285,6 +354,7 @@ export async function rebuildNode(ctx: RebuildContext, node: TargetNode, known?:
       // Someone else's rebuild holds the node: wait for it, then run ours (it skips what is done).
       ctx.log(`${node.pod}: Node is still rebuilding (not our job): waiting for it, then running ours`)
       await watch(ctx, node, progress, true)
+      if (await streamedByOthers()) return othersDone()
       mustStart = true
       continue
     }
