@@ -138,6 +138,9 @@ export function parseProbe(out: string): Probe {
   }
 }
 
+/** Why a probe exec failed: its exit status and the last lines it printed. */
+const probeExecFailed = (res: { code: number; stdout: string; stderr: string }): string => `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`
+
 /** What the plan's probe of one pod read: netstats, and the job state of each host ID's dir. */
 export interface PodProbe {
   netstats?: NetStats
@@ -169,7 +172,7 @@ export const probeOf = (p: PodProbe, node: TargetNode): Probe => ({ run: p.runs.
 export async function planProbe(ctx: Pick<RebuildContext, 'nodetool' | 'stateDir'>, pod: string, o: { netstats: boolean }): Promise<PodProbe> {
   const args = [ctx.stateDir.replace(/\/+$/, ''), o.netstats ? 'netstats' : '']
   const res = await ctx.nodetool.shell(pod, PLAN_PROBE_BODY, args, { quiet: true, allowFailure: true, timeoutMs: 120_000 })
-  if (res.code !== 0) return { runs: new Map(), netstatsError: `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}` }
+  if (res.code !== 0) return { runs: new Map(), netstatsError: probeExecFailed(res) }
   return parsePlanProbe(res.stdout)
 }
 
@@ -208,7 +211,7 @@ export class RebuildFailed extends ActionError {}
 export async function probe(ctx: Pick<RebuildContext, 'nodetool' | 'stateDir'>, node: TargetNode, mode: ProbeMode, waitMs = 0): Promise<Probe> {
   const waitS = Math.ceil(waitMs / 1000)
   const res = await ctx.nodetool.shell(node.pod, PROBE_BODY, [nodeStateDir(ctx.stateDir, node), String(waitS), mode], { quiet: true, allowFailure: true, timeoutMs: 120_000 + waitS * 1000 })
-  if (res.code !== 0) return { run: { kind: 'none' }, netstatsError: `probe exec failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}` }
+  if (res.code !== 0) return { run: { kind: 'none' }, netstatsError: probeExecFailed(res) }
   return parseProbe(res.stdout)
 }
 
